@@ -1,0 +1,115 @@
+"""Command-line interface (`flask --app wsgi …`): thin commands that call services."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from flask import Flask, current_app
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from guichet import migrate
+from guichet.services import accounts, demo, geo
+from guichet.timeutil import utcnow
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """One transaction for the command: committed at the end, rolled back on error."""
+    sessionmaker = current_app.extensions["guichet"]["sessionmaker"]
+    with sessionmaker.begin() as db:
+        yield db
+
+
+def fail(message: str) -> None:
+    click.secho(message, fg="red", err=True)
+    sys.exit(1)
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("init-db")
+    def init_db() -> None:
+        """Create or upgrade the database to the latest migration and load the communes."""
+        url = current_app.config["DATABASE_URL"]
+        try:
+            migrate.upgrade(url)
+        except OperationalError as exc:
+            fail(f"Base de données injoignable ({exc.orig}). Vérifiez DATABASE_URL.")
+        click.echo("Base de données à jour (dernière migration appliquée).")
+        with transaction() as db:
+            if geo.communes_loaded(db):
+                click.echo(f"Communes déjà chargées : {geo.communes_loaded(db)}.")
+                return
+            count = geo.load_communes(db)
+        click.echo(f"Communes chargées : {count}.")
+
+    @app.cli.command("load-demo")
+    def load_demo() -> None:
+        """Load the demo territory (CPTS Royans-Vercors) with fictitious GPs and patients."""
+        with transaction() as db:
+            if not geo.communes_loaded(db):
+                fail("Les communes ne sont pas chargées : lancez d'abord `flask --app wsgi init-db`.")
+            summary = demo.load_demo(db, now=utcnow())
+        if summary.created:
+            click.echo(
+                f"Territoire de démonstration créé : {summary.territory} — "
+                f"{summary.doctors} médecins, {summary.patients} demandes en attente, "
+                f"{summary.slots} créneaux de soins non programmés."
+            )
+        else:
+            click.echo(f"Le territoire de démonstration {summary.territory} existe déjà : rien d'ajouté.")
+        click.echo("Comptes de démonstration :")
+        for role, email, password in summary.logins:
+            click.echo(f"  {role:15} {email}  /  {password}")
+
+    @app.cli.command("create-territory")
+    @click.argument("name")
+    @click.argument("insee_codes", nargs=-1)
+    def create_territory(name: str, insee_codes: tuple[str, ...]) -> None:
+        """Create a territory from a reference CPTS name, or from a name and INSEE codes."""
+        try:
+            with transaction() as db:
+                if insee_codes:
+                    territory = geo.create_territory(db, name, insee_codes)
+                else:
+                    territory = geo.create_reference_territory(db, name)
+                click.echo(f"Territoire « {territory.name} » ({territory.slug}) : "
+                           f"{len(territory.communes)} communes.")
+        except (geo.UnknownCommune, geo.UnknownTerritory) as exc:
+            fail(str(exc))
+
+    @app.cli.command("create-user")
+    @click.option("--email", required=True)
+    @click.option("--name", "full_name", required=True, help="Prénom et nom")
+    @click.option("--role", type=click.Choice(["staff", "admin", "doctor"]), default="staff")
+    @click.option("--territory", help="slug ou nom du territoire (staff, admin)")
+    @click.option("--rpps", help="numéro RPPS du médecin (doctor)")
+    @click.password_option(help="mot de passe (demandé s'il n'est pas donné)")
+    def create_user(email: str, full_name: str, role: str, territory: str | None,
+                    rpps: str | None, password: str) -> None:
+        """Create a staff, admin or GP account."""
+        from sqlalchemy import select
+
+        from guichet.models import Doctor
+
+        try:
+            with transaction() as db:
+                territory_id = doctor_id = None
+                if territory:
+                    territory_id = geo.find_territory(db, territory).id
+                if role == "doctor":
+                    doctor = db.scalar(select(Doctor).where(Doctor.rpps == (rpps or "")))
+                    if doctor is None:
+                        fail(f"Aucun médecin avec le numéro RPPS « {rpps} ».")
+                    assert doctor is not None
+                    doctor_id = doctor.id
+                user = accounts.create_user(
+                    db, email=email, full_name=full_name, role=role, now=utcnow(),
+                    password=password, territory_id=territory_id, doctor_id=doctor_id,
+                )
+                click.echo(f"Compte créé : {user.email} ({user.role}).")
+        except (accounts.AccountError, geo.UnknownTerritory) as exc:
+            fail(str(exc))

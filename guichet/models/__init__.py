@@ -1,0 +1,54 @@
+"""SQLAlchemy models; importing this package registers every table on Base.metadata."""
+
+from guichet.models.accounts import AuditEvent, Role, User, UserToken
+from guichet.models.doctors import CapacityDeclaration, Doctor, Slot, SlotStatus
+from guichet.models.geo import Commune, CommunePostalCode, Territory, territory_communes
+from guichet.models.matching import (
+    ACTIVE_PROPOSAL_STATUSES,
+    MatchingRun,
+    Proposal,
+    ProposalStatus,
+)
+from guichet.models.messages import FollowUp, Notification
+from guichet.models.operations import ImportBatch, JobRun
+from guichet.models.patients import (
+    Channel,
+    PairExclusion,
+    Patient,
+    PatientRequest,
+    RequestEvent,
+    RequestKind,
+    RequestStatus,
+    Sex,
+)
+
+__all__ = [
+    "ACTIVE_PROPOSAL_STATUSES",
+    "AuditEvent",
+    "CapacityDeclaration",
+    "Channel",
+    "Commune",
+    "CommunePostalCode",
+    "Doctor",
+    "FollowUp",
+    "ImportBatch",
+    "JobRun",
+    "MatchingRun",
+    "Notification",
+    "PairExclusion",
+    "Patient",
+    "PatientRequest",
+    "Proposal",
+    "ProposalStatus",
+    "RequestEvent",
+    "RequestKind",
+    "RequestStatus",
+    "Role",
+    "Sex",
+    "Slot",
+    "SlotStatus",
+    "Territory",
+    "User",
+    "UserToken",
+    "territory_communes",
+]

@@ -1,0 +1,54 @@
+"""Records of scheduled job runs and insurer-list imports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from guichet.db import Base
+from guichet.timeutil import utcnow
+
+
+class JobRun(Base):
+    """One run of a scheduled job."""
+
+    __tablename__ = "job_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(60))
+    started_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_dt: Mapped[datetime | None]
+    #: running, success, failure, skipped (another process holds the lock)
+    outcome: Mapped[str] = mapped_column(String(10), default="running")
+    #: counts of what the job did
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint(
+            "outcome IN ('running', 'success', 'failure', 'skipped')", name="outcome"
+        ),
+        Index("ix_job_runs_latest", "job_id", "started_dt"),
+    )
+
+
+class ImportBatch(Base):
+    """One confirmed import of an insurer list of patients without médecin traitant."""
+
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    filename: Mapped[str] = mapped_column(String(200))
+    #: SHA-256 of the file content
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    n_rows: Mapped[int] = mapped_column(default=0)
+    n_imported: Mapped[int] = mapped_column(default=0)
+    n_skipped: Mapped[int] = mapped_column(default=0)
+    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("territory_id", "file_sha256"),)

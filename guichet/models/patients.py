@@ -1,0 +1,251 @@
+"""Patients, their requests and each request's history."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from guichet.db import Base
+from guichet.models.geo import Commune, Territory
+from guichet.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from guichet.models.matching import Proposal
+
+
+class RequestKind(enum.StrEnum):
+    MT = "mt"  # médecin traitant
+    SNP = "snp"  # soins non programmés
+
+
+class Channel(enum.StrEnum):
+    WEB = "web"
+    PHONE = "phone"
+    IMPORT = "import"
+
+
+class RequestStatus(enum.StrEnum):
+    TO_CONTACT = "to_contact"
+    SUBMITTED = "submitted"
+    WAITING = "waiting"
+    PROPOSED = "proposed"
+    MATCHED = "matched"
+    BOOKED = "booked"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+    WITHDRAWN = "withdrawn"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class Sex(enum.StrEnum):
+    FEMALE = "F"
+    MALE = "M"
+    OTHER = "X"
+
+
+def _in(column: str, values: type[enum.StrEnum]) -> str:
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
+class Patient(Base):
+    """A person asking for a GP or for same-day care. No NIR: a CPTS has no use for it."""
+
+    __tablename__ = "patients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id"), index=True)
+    birth_name: Mapped[str] = mapped_column(String(100))
+    usage_name: Mapped[str | None] = mapped_column(String(100))
+    first_names: Mapped[str] = mapped_column(String(150))
+    birth_date: Mapped[date | None]
+    sex: Mapped[str | None] = mapped_column(String(1))
+    #: E.164 (+33612345678)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(254))
+    address: Mapped[str | None] = mapped_column(String(250))
+    postal_code: Mapped[str | None] = mapped_column(String(5))
+    commune_insee: Mapped[str | None] = mapped_column(ForeignKey("communes.insee"), index=True)
+    #: email, phone or letter: how the CPTS should reach the patient
+    contact_preference: Mapped[str] = mapped_column(String(10), default="email")
+
+    # Who filled in the request: self, relative or professional; the follow-up
+    # contact is then that person.
+    filled_by: Mapped[str] = mapped_column(String(12), default="self")
+    proxy_relation: Mapped[str | None] = mapped_column(String(60))
+    proxy_name: Mapped[str | None] = mapped_column(String(150))
+    proxy_profession: Mapped[str | None] = mapped_column(String(80))
+    proxy_phone: Mapped[str | None] = mapped_column(String(20))
+    proxy_email: Mapped[str | None] = mapped_column(String(254))
+
+    # Situation flags that make the patient a priority (weights per territory).
+    is_ald: Mapped[bool] = mapped_column(default=False)
+    #: complémentaire santé solidaire or aide médicale d'État
+    is_css: Mapped[bool] = mapped_column(default=False)
+    is_pregnant: Mapped[bool] = mapped_column(default=False)
+    is_disabled: Mapped[bool] = mapped_column(default=False)
+    hospital_discharge_date: Mapped[date | None]
+    #: date the previous médecin traitant retired or left, if that is the reason
+    previous_mt_left_date: Mapped[date | None]
+
+    # Mobility.
+    max_km: Mapped[int] = mapped_column(default=10)
+    needs_home_visit: Mapped[bool] = mapped_column(default=False)
+    needs_step_free: Mapped[bool] = mapped_column(default=False)
+    #: languages spoken besides French (ISO 639-1 codes)
+    languages: Mapped[list[Any]] = mapped_column(default=list)
+
+    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    #: set by the retention job once identity and contact are erased
+    anonymised_dt: Mapped[datetime | None]
+
+    territory: Mapped[Territory] = relationship()
+    commune: Mapped[Commune | None] = relationship()
+    requests: Mapped[list[PatientRequest]] = relationship(back_populates="patient")
+
+    __table_args__ = (
+        CheckConstraint("max_km > 0 AND max_km <= 200", name="max_km_range"),
+        CheckConstraint("filled_by IN ('self', 'relative', 'professional')", name="filled_by"),
+        CheckConstraint("contact_preference IN ('email', 'phone', 'letter')", name="contact"),
+        CheckConstraint("sex IS NULL OR sex IN ('F', 'M', 'X')", name="sex"),
+        Index("ix_patients_identity", "territory_id", "birth_name", "birth_date"),
+    )
+
+    @property
+    def display_name(self) -> str:
+        name = self.usage_name or self.birth_name
+        return f"{name.upper()} {self.first_names}"
+
+
+class PatientRequest(Base):
+    """A request for a médecin traitant (mt) or for soins non programmés (snp)."""
+
+    __tablename__ = "patient_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: human-friendly reference, e.g. MT-2026-000123
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    #: private link token (≥ 128 bits, URL-safe)
+    tracking_token: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(3))
+    channel: Mapped[str] = mapped_column(String(6))
+    status: Mapped[str] = mapped_column(String(12))
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+
+    priority_score: Mapped[float] = mapped_column(default=0.0)
+    #: {"ald": 300, "age_70": 200, "waiting_days": 42, ...}: what made the score
+    priority_breakdown: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: children under 16 included in an MT request (ISO birth dates)
+    children_birth_dates: Mapped[list[Any]] = mapped_column(default=list)
+
+    # Unscheduled care only.
+    snp_category: Mapped[str | None] = mapped_column(String(40))
+    snp_reason: Mapped[str | None] = mapped_column(String(500))
+    snp_since: Mapped[str | None] = mapped_column(String(40))
+    #: [{"day": "2026-11-24", "period": "morning"}, ...] in Europe/Paris
+    snp_availability: Mapped[list[Any]] = mapped_column(default=list)
+    snp_commune_insee: Mapped[str | None] = mapped_column(ForeignKey("communes.insee"))
+
+    is_consented: Mapped[bool] = mapped_column(default=False)
+    consent_dt: Mapped[datetime | None]
+    submitted_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    #: waiting time counts from here (priority +1 per day)
+    waiting_since_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    status_changed_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_dt: Mapped[datetime | None]
+    #: reason given when cancelled: found_elsewhere, unreachable, duplicate, out_of_territory...
+    close_reason: Mapped[str | None] = mapped_column(String(40))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("patient_requests.id"))
+    #: identity hash of an insurer-list row, so that re-importing creates nothing twice
+    import_key: Mapped[str | None] = mapped_column(String(64))
+    import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+
+    patient: Mapped[Patient] = relationship(back_populates="requests")
+    territory: Mapped[Territory] = relationship()
+    events: Mapped[list[RequestEvent]] = relationship(
+        back_populates="request", order_by="RequestEvent.id"
+    )
+    proposals: Mapped[list[Proposal]] = relationship(
+        back_populates="request", order_by="Proposal.id"
+    )
+
+    __table_args__ = (
+        CheckConstraint(_in("kind", RequestKind), name="kind"),
+        CheckConstraint(_in("channel", Channel), name="channel"),
+        CheckConstraint(_in("status", RequestStatus), name="status"),
+        CheckConstraint("priority_score >= 0", name="priority_positive"),
+        UniqueConstraint("territory_id", "import_key"),
+        # The queues staff open every day: by kind/status, most urgent first.
+        Index("ix_requests_queue", "territory_id", "kind", "status", "priority_score"),
+        Index("ix_requests_waiting_since", "territory_id", "status", "waiting_since_dt"),
+    )
+
+    @property
+    def is_closed(self) -> bool:
+        from guichet.services.workflow import is_final_request_status
+
+        return is_final_request_status(self.status)
+
+
+class RequestEvent(Base):
+    """One line of a request's history: status change, note, contact attempt, edit."""
+
+    __tablename__ = "request_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("patient_requests.id", ondelete="CASCADE"), index=True
+    )
+    at_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: patient, staff, doctor or system
+    actor: Mapped[str] = mapped_column(String(10))
+    #: status, note, contact, edit, merge
+    kind: Mapped[str] = mapped_column(String(10))
+    from_status: Mapped[str | None] = mapped_column(String(12))
+    to_status: Mapped[str | None] = mapped_column(String(12))
+    reason: Mapped[str | None] = mapped_column(String(40))
+    #: free text of a note (staff only); never logged
+    text: Mapped[str | None] = mapped_column(Text)
+    #: for contact attempts: called, no_answer, message_left, reached
+    contact_outcome: Mapped[str | None] = mapped_column(String(15))
+
+    request: Mapped[PatientRequest] = relationship(back_populates="events")
+
+    __table_args__ = (
+        CheckConstraint("actor IN ('patient', 'staff', 'doctor', 'system')", name="actor"),
+        CheckConstraint(
+            "kind IN ('status', 'note', 'contact', 'edit', 'merge', 'created')", name="kind"
+        ),
+    )
+
+
+class PairExclusion(Base):
+    """A GP who must never be proposed to a patient again (declined, or excluded by staff)."""
+
+    __tablename__ = "pair_exclusions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id"), index=True)
+    #: declined (by the GP) or excluded (by staff)
+    reason: Mapped[str] = mapped_column(String(10))
+    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    __table_args__ = (
+        UniqueConstraint("patient_id", "doctor_id"),
+        CheckConstraint("reason IN ('declined', 'excluded')", name="reason"),
+    )

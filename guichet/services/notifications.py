@@ -1,0 +1,76 @@
+"""The notification outbox: messages are written with the change that causes them.
+
+A job (guichet.jobs) delivers them; this module only enqueues and renders. The French
+bodies live in web/templates/mail/<template>.txt and .html and are rendered with the
+row's context, so that the same text is used by e-mail and by printed letters.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from guichet.models import Notification
+
+MAIL_TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates" / "mail"
+
+_env = Environment(
+    loader=FileSystemLoader(str(MAIL_TEMPLATES)),
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def enqueue(
+    db: Session,
+    *,
+    template: str,
+    subject: str,
+    dedup_key: str,
+    now: datetime,
+    email: str | None = None,
+    user_id: int | None = None,
+    request_id: int | None = None,
+    territory_id: int | None = None,
+    context: dict[str, Any] | None = None,
+) -> Notification:
+    """Add a message to the outbox, or return the one already there with that dedup key.
+
+    Without an e-mail address the message becomes a letter for staff to print.
+    """
+    existing = db.scalar(select(Notification).where(Notification.dedup_key == dedup_key))
+    if existing is not None:
+        return existing
+    # render once now so that a template error fails the change, not the delivery later
+    ctx = dict(context or {})
+    render(template, ctx)
+    notification = Notification(
+        channel="email" if email else "letter",
+        recipient_email=email,
+        recipient_user_id=user_id,
+        request_id=request_id,
+        territory_id=territory_id,
+        template=template,
+        subject=subject,
+        context=ctx,
+        dedup_key=dedup_key,
+        next_attempt_dt=now,
+        created_dt=now,
+    )
+    db.add(notification)
+    db.flush()
+    return notification
+
+
+def render(template: str, context: dict[str, Any]) -> tuple[str, str]:
+    """Return the (plain text, HTML) bodies of a message."""
+    text = _env.get_template(f"{template}.txt").render(**context)
+    html = _env.get_template(f"{template}.html").render(**context)
+    return text, html

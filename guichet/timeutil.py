@@ -1,0 +1,36 @@
+"""Time helpers: store UTC, show Europe/Paris."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def utcnow() -> datetime:
+    """Return the current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """Return an aware UTC datetime; naive values are taken as UTC (as SQLite returns them)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def to_paris(value: datetime) -> datetime:
+    return as_utc(value).astimezone(PARIS)
+
+
+def paris_today(now: datetime) -> date:
+    return to_paris(now).date()
+
+
+def age_on(birth_date: date, day: date) -> int:
+    """Age in whole years on a given day."""
+    years = day.year - birth_date.year
+    if (day.month, day.day) < (birth_date.month, birth_date.day):
+        years -= 1
+    return years

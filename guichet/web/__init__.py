@@ -1,0 +1,142 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFProtect
+
+from guichet.db import make_engine, make_sessionmaker
+from guichet.services.identifiers import format_phone
+from guichet.settings import SettingsError, load_settings
+from guichet.timeutil import to_paris
+from guichet.web.ratelimit import RateLimiter
+from guichet.web.security import init_security
+from guichet.web.session import close_session
+
+csrf = CSRFProtect()
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Create the application.
+
+    `overrides` replaces settings (tests pass TESTING, DATABASE_URL, or a ready
+    "SESSIONMAKER" so that every request joins the test's transaction). The scheduler
+    is deliberately not started here: it runs in its own process (`jobs run`).
+    """
+    overrides = dict(overrides or {})
+    sessionmaker = overrides.pop("SESSIONMAKER", None)
+    settings = load_settings(overrides)
+    app = Flask(__name__)
+    app.config.update(settings)
+    app.config["WTF_CSRF_TIME_LIMIT"] = None  # the session's own lifetime bounds the token
+    app.config["MAX_CONTENT_LENGTH"] = 20 * 1024 * 1024
+
+    engine = None
+    if sessionmaker is None:
+        engine = make_engine(settings["DATABASE_URL"], pool_pre_ping=True)
+        sessionmaker = make_sessionmaker(engine)
+    app.extensions["guichet"] = {
+        "engine": engine,
+        "sessionmaker": sessionmaker,
+        "ratelimiter": RateLimiter(),
+    }
+    app.teardown_appcontext(close_session)
+
+    csrf.init_app(app)
+    init_security(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    _register_errors(app)
+    from guichet.cli import register_cli
+
+    register_cli(app)
+    # Personal data never goes to the logs: we log request paths without query strings
+    # only through the WSGI server, and nothing from our own code.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    return app
+
+
+def create_app_or_exit() -> Flask:
+    """create_app() for wsgi.py: a configuration error is one readable line, not a traceback."""
+    try:
+        return create_app()
+    except SettingsError as exc:
+        print(f"Configuration invalide : {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def _register_blueprints(app: Flask) -> None:
+    from guichet.web.api import bp as api_bp
+    from guichet.web.auth import bp as auth_bp
+    from guichet.web.doctors import bp as doctors_bp
+    from guichet.web.public import bp as public_bp
+    from guichet.web.staff import bp as staff_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(staff_bp, url_prefix="/coordination")
+    app.register_blueprint(doctors_bp, url_prefix="/medecin")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    csrf.exempt(api_bp)
+
+
+MONTHS = [
+    "janvier", "février", "mars", "avril", "mai", "juin", "juillet",
+    "août", "septembre", "octobre", "novembre", "décembre",
+]
+
+
+def format_date_fr(value: Any) -> str:
+    if value is None:
+        return ""
+    if hasattr(value, "hour"):
+        value = to_paris(value)
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def format_datetime_fr(value: Any) -> str:
+    if value is None:
+        return ""
+    local = to_paris(value)
+    return f"{format_date_fr(local)} à {local.hour:02d} h {local.minute:02d}"
+
+
+def _register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["date_fr"] = format_date_fr
+    app.jinja_env.filters["datetime_fr"] = format_datetime_fr
+    app.jinja_env.filters["phone_fr"] = format_phone
+    app.jinja_env.globals["service_name"] = "Guichet CPTS"
+
+
+def _register_errors(app: Flask) -> None:
+    messages = {
+        400: ("Demande incorrecte", "La page n'a pas compris la demande. Réessayez depuis l'accueil."),
+        403: ("Accès refusé", "Votre compte ne permet pas d'ouvrir cette page."),
+        404: ("Page introuvable", "Cette page n'existe pas ou n'est plus disponible."),
+        405: ("Action impossible", "Cette action n'est pas possible depuis cette page."),
+        413: ("Fichier trop volumineux", "Le fichier envoyé dépasse 20 Mo."),
+        429: ("Trop de tentatives", "Merci de patienter quelques minutes avant de réessayer."),
+        500: ("Erreur du service",
+              "Un incident est survenu ; rien n'a été enregistré. Réessayez dans un instant."),
+    }
+
+    def handler(exc: Any) -> tuple[str, int]:
+        code = getattr(exc, "code", 500) or 500
+        title, text = messages.get(code, messages[500])
+        return render_template("errors/error.html", title=title, text=text, code=code), code
+
+    for code in messages:
+        app.register_error_handler(code, handler)
+
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_exc: CSRFError) -> tuple[str, int]:
+        text = ("Le formulaire a expiré ou n'a pas été envoyé depuis ce site. "
+                "Revenez en arrière, rechargez la page et envoyez-le à nouveau.")
+        return render_template("errors/error.html", title="Formulaire expiré", text=text,
+                               code=400), 400

@@ -1,0 +1,48 @@
+"""Authentication forms."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        "Adresse e-mail",
+        validators=[DataRequired("Indiquez votre adresse e-mail."), Length(max=254)],
+        render_kw={"autocomplete": "username"},
+    )
+    password = PasswordField(
+        "Mot de passe",
+        validators=[DataRequired("Indiquez votre mot de passe."), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        "Adresse e-mail de votre compte",
+        validators=[DataRequired("Indiquez votre adresse e-mail."), Length(max=254)],
+        render_kw={"autocomplete": "username"},
+    )
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        "Nouveau mot de passe",
+        validators=[DataRequired("Choisissez un mot de passe."), Length(max=200)],
+        render_kw={"autocomplete": "new-password"},
+        description=(
+            "Au moins 12 caractères mêlant majuscules, minuscules, chiffres et caractères "
+            "spéciaux, ou une phrase de passe d'au moins 20 caractères."
+        ),
+    )
+    confirm = PasswordField(
+        "Confirmez le mot de passe",
+        validators=[
+            DataRequired("Confirmez le mot de passe."),
+            EqualTo("password", "Les deux mots de passe ne sont pas identiques."),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )

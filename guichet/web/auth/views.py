@@ -1,0 +1,142 @@
+"""Authentication views."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_user, logout_user
+
+from guichet.models import Role
+from guichet.services import accounts, audit, notifications
+from guichet.timeutil import utcnow
+from guichet.web.auth import bp
+from guichet.web.auth.forms import ForgotPasswordForm, LoginForm, SetPasswordForm
+from guichet.web.ratelimit import client_ip, limiter
+from guichet.web.security import SessionUser, current_db_user
+from guichet.web.session import get_session
+
+
+def home_for(role: str) -> str:
+    return url_for("doctors.home") if role == Role.DOCTOR else url_for("staff.dashboard")
+
+
+def _safe_next(target: str | None) -> str | None:
+    # only local paths: never redirect a freshly signed-in user to another site
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return None
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user.role))
+    form = LoginForm()
+    if form.validate_on_submit():
+        if not limiter().hit("login", 30, window=900):
+            abort(429)
+        db = get_session()
+        cfg = current_app.config
+        try:
+            user = accounts.authenticate(
+                db,
+                form.email.data or "",
+                form.password.data or "",
+                now=utcnow(),
+                max_failures=int(cfg["LOGIN_MAX_FAILURES"]),
+                lock_minutes=int(cfg["LOGIN_LOCK_MINUTES"]),
+                ip=client_ip(),
+            )
+        except accounts.LoginFailed as exc:
+            db.commit()  # keep the failure count and the audit row
+            form.password.errors = [str(exc)]
+        else:
+            db.commit()
+            next_url = _safe_next(request.args.get("next"))
+            session.clear()  # a new session on login: nothing from before survives
+            login_user(SessionUser(user))
+            session["last_seen"] = utcnow().timestamp()
+            return redirect(next_url or home_for(user.role))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/deconnexion")
+def logout() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        db = get_session()
+        user = current_db_user()
+        accounts.end_sessions(user)
+        audit.record(db, "logout", now=utcnow(), user_id=user.id, ip=client_ip())
+        db.commit()
+    logout_user()
+    session.clear()
+    flash("Vous êtes déconnecté.", "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
+def forgot_password() -> ResponseReturnValue:
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        if not limiter().hit("forgot", 10):
+            abort(429)
+        db = get_session()
+        now = utcnow()
+        user = accounts.find_user_by_email(db, form.email.data or "")
+        if user is not None and user.is_active:
+            token = accounts.issue_token(db, user, "reset", now=now)
+            notifications.enqueue(
+                db,
+                template="password_reset",
+                subject="Choisir un nouveau mot de passe",
+                dedup_key=f"reset:{user.id}:{token[:12]}",
+                now=now,
+                email=user.email,
+                user_id=user.id,
+                context={
+                    "full_name": user.full_name,
+                    "link": url_for("auth.reset_password", token=token, _external=True),
+                },
+            )
+            audit.record(db, "password_reset.requested", now=now, user_id=user.id, ip=client_ip())
+            db.commit()
+        # the same answer whether the address has an account or not
+        flash(
+            "Si un compte existe pour cette adresse, un lien pour choisir un nouveau mot de "
+            "passe vient d'y être envoyé. Il est valable une heure.",
+            "success",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form)
+
+
+def _set_password_page(token: str, purpose: str, template: str) -> ResponseReturnValue:
+    db = get_session()
+    now = utcnow()
+    try:
+        row = accounts.peek_token(db, token, now=now)
+        if row.purpose != purpose:
+            raise accounts.InvalidToken("Ce lien n'est plus valable. Demandez-en un nouveau.")
+    except accounts.InvalidToken as exc:
+        return render_template("auth/invalid_link.html", message=str(exc)), 410
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.use_token(db, token, form.password.data or "", now=now)
+        except accounts.WeakPassword as exc:
+            form.password.errors = [str(exc)]
+        else:
+            db.commit()
+            flash("Votre mot de passe est enregistré. Vous pouvez vous connecter.", "success")
+            return redirect(url_for("auth.login", email=user.email))
+    return render_template(template, form=form, user=row.user)
+
+
+@bp.route("/mot-de-passe/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> ResponseReturnValue:
+    return _set_password_page(token, "reset", "auth/reset.html")
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str) -> ResponseReturnValue:
+    return _set_password_page(token, "invitation", "auth/invitation.html")

@@ -1,0 +1,163 @@
+"""Test harness: one database per test session, one rolled-back transaction per test.
+
+SQLite by default; GUICHET_TEST_DATABASE_URL=postgresql://… runs the same suite on
+PostgreSQL. Each pytest-xdist worker gets its own database.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from guichet import migrate
+from guichet.db import make_engine
+from guichet.services import geo
+from guichet.settings import check_database_url
+
+#: a fixed "now" for tests that do not move the clock themselves
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+def _sqlite_savepoint_recipe(engine: Engine) -> None:
+    # pysqlite's own transaction handling breaks SAVEPOINT; let SQLAlchemy emit BEGIN.
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql("BEGIN")
+
+
+def admin_url(url: str) -> str:
+    return make_url(url).set(database="postgres").render_as_string(hide_password=False)
+
+
+def create_pg_database(base_url: str, name: str) -> str:
+    admin = make_engine(admin_url(base_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_pg_database(base_url: str, name: str) -> None:
+    admin = make_engine(admin_url(base_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def fresh_database_url(tmp_path_factory: pytest.TempPathFactory, label: str) -> tuple[str, object]:
+    """A new empty database of the backend under test; returns (url, cleanup)."""
+    base = os.environ.get("GUICHET_TEST_DATABASE_URL")
+    if base:
+        base = check_database_url(base)
+        name = f"{make_url(base).database}_{label}_{uuid.uuid4().hex[:8]}"
+        url = create_pg_database(base, name)
+        return url, lambda: drop_pg_database(base, name)
+    path = tmp_path_factory.mktemp(label) / "guichet.sqlite3"
+    return f"sqlite:///{path}", lambda: None
+
+
+@pytest.fixture(scope="session")
+def is_postgres() -> bool:
+    return bool(os.environ.get("GUICHET_TEST_DATABASE_URL"))
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
+    url, cleanup = fresh_database_url(tmp_path_factory, f"test_{worker_id}")
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    with Session(engine) as db, db.begin():
+        geo.load_communes(db)
+    engine.dispose()
+    yield url
+    cleanup()  # type: ignore[operator]
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    if engine.dialect.name == "sqlite":
+        _sqlite_savepoint_recipe(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    conn = engine.connect()
+    trans = conn.begin()
+    yield conn
+    trans.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def sessions(connection: Connection) -> sessionmaker[Session]:
+    """A sessionmaker whose sessions join the test's transaction: commits become savepoints."""
+    return sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+
+
+@pytest.fixture
+def db(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    session = sessions()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def app(sessions: sessionmaker[Session], database_url: str) -> Flask:
+    app = create_test_app(sessions, database_url)
+    return app
+
+
+def create_test_app(sessions: sessionmaker[Session], database_url: str, **overrides: object) -> Flask:
+    from guichet.web import create_app
+
+    settings = {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret",
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": "guichet.test",
+        "SESSIONMAKER": sessions,
+    }
+    settings.update(overrides)
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):  # type: ignore[no-untyped-def]
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def now() -> datetime:
+    return NOW
+
+
+@pytest.fixture
+def factory(db: Session):  # type: ignore[no-untyped-def]
+    from tests.factories import Factory
+
+    return Factory(db, now=NOW)

@@ -1,0 +1,106 @@
+"""Sign-in, lockout, logout, idle timeout, password reset and invitation."""
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from guichet.models import AuditEvent, Notification
+from guichet.services import accounts
+from tests.conftest import create_test_app
+from tests.factories import PASSWORD, login
+
+
+def test_staff_signs_in_and_lands_on_the_dashboard(client, factory):
+    user = factory.user("staff")
+    response = client.post("/connexion", data={"email": user.email.upper(), "password": PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/coordination/")
+    assert client.get("/coordination/").status_code == 200
+
+
+def test_doctor_lands_on_the_gp_portal_and_cannot_open_the_console(client, factory, db):
+    user = factory.user("doctor")
+    login(client, user)
+    assert client.get("/medecin/").status_code == 200
+    assert client.get("/coordination/").status_code == 403
+    assert db.scalar(select(AuditEvent).where(AuditEvent.action == "access_denied",
+                                              AuditEvent.user_id == user.id))
+
+
+def test_wrong_password_and_unknown_email_get_the_same_message(client, factory):
+    user = factory.user("staff")
+    wrong = client.post("/connexion", data={"email": user.email, "password": "nope"})
+    unknown = client.post("/connexion", data={"email": "personne@exemple.fr", "password": "nope"})
+    for response in (wrong, unknown):
+        assert response.status_code == 200
+        assert "Adresse e-mail ou mot de passe incorrect." in response.get_data(as_text=True)
+
+
+def test_account_is_locked_after_repeated_failures_even_with_the_right_password(db, factory, now):
+    user = factory.user("staff")
+    for _ in range(5):
+        try:
+            accounts.authenticate(db, user.email, "wrong", now=now)
+        except accounts.LoginFailed:
+            pass
+    assert user.locked_until_dt == now + timedelta(minutes=15)
+    try:
+        accounts.authenticate(db, user.email, PASSWORD, now=now + timedelta(minutes=5))
+        raise AssertionError("a locked account must refuse the right password")
+    except accounts.LoginFailed as exc:
+        assert str(exc) == accounts.LOGIN_FAILED_MESSAGE
+    assert accounts.authenticate(db, user.email, PASSWORD, now=now + timedelta(minutes=16)) is user
+
+
+def test_logout_really_ends_the_session(client, factory):
+    user = factory.user("staff")
+    login(client, user)
+    stolen = client.get_cookie("session", domain="guichet.test").value
+    client.post("/deconnexion")
+    assert client.get("/coordination/").status_code == 302
+    client.set_cookie("session", stolen, domain="guichet.test")  # replaying the old cookie does not work
+    assert client.get("/coordination/").status_code == 302
+
+
+def test_session_ends_after_idle_timeout(sessions, database_url, factory):
+    app = create_test_app(sessions, database_url, IDLE_TIMEOUT_MINUTES=30)
+    client = app.test_client()
+    user = factory.user("staff")
+    login(client, user)
+    with client.session_transaction() as sess:
+        sess["last_seen"] -= 31 * 60
+    response = client.get("/coordination/")
+    assert response.status_code == 302 and "/connexion" in response.headers["Location"]
+
+
+def test_password_reset_by_single_use_link(client, factory, db):
+    user = factory.user("staff")
+    response = client.post("/mot-de-passe-oublie", data={"email": user.email})
+    assert response.status_code == 302
+    message = db.scalar(select(Notification).where(Notification.recipient_user_id == user.id))
+    token = re.search(r"/mot-de-passe/([\w-]+)", message.context["link"]).group(1)
+    weak = client.post(f"/mot-de-passe/{token}", data={"password": "court", "confirm": "court"})
+    assert "Mot de passe trop faible" in weak.get_data(as_text=True)
+    new = "Une-Nouvelle-Cle-99"
+    assert client.post(f"/mot-de-passe/{token}", data={"password": new, "confirm": new}).status_code == 302
+    assert client.get(f"/mot-de-passe/{token}").status_code == 410  # single use
+    login(client, user, password=new)
+
+
+def test_reset_request_for_unknown_address_says_the_same_and_sends_nothing(client, db):
+    response = client.post("/mot-de-passe-oublie", data={"email": "inconnu@exemple.fr"},
+                           follow_redirects=True)
+    assert "Si un compte existe pour cette adresse" in response.get_data(as_text=True)
+    assert db.scalar(select(Notification)) is None
+
+
+def test_invitation_link_expires(client, factory, db, now):
+    user = factory.user("staff")
+    token = accounts.issue_token(db, user, "invitation", now=now - timedelta(days=8))
+    assert client.get(f"/invitation/{token}").status_code == 410
+
+
+def test_login_writes_the_audit_log(client, factory, db):
+    user = factory.user("staff")
+    login(client, user)
+    assert db.scalar(select(AuditEvent).where(AuditEvent.action == "login", AuditEvent.user_id == user.id))

@@ -1,0 +1,44 @@
+from guichet.web import create_app
+
+
+def test_home_page_explains_the_service_in_french(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert '<html lang="fr">' in html
+    assert "médecin traitant" in html and "Appelez le 15" not in html
+    assert "appelez le 15" in html
+
+
+def test_health_says_ok_when_the_database_answers(client):
+    response = client.get("/api/v1/health")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_health_is_503_when_the_database_is_unreachable():
+    app = create_app({"TESTING": True, "SECRET_KEY": "x",
+                      "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/nothing"})
+    response = app.test_client().get("/api/v1/health")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "error", "database": "unavailable"}
+
+
+def test_every_response_carries_security_headers(client):
+    for path in ("/", "/connexion", "/page-inexistante"):
+        headers = client.get(path).headers
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_unknown_page_is_a_french_404(client):
+    response = client.get("/page-inexistante")
+    assert response.status_code == 404
+    assert "Page introuvable" in response.get_data(as_text=True)
+
+
+def test_staff_and_doctor_areas_require_login(client):
+    for path in ("/coordination/", "/medecin/"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/connexion" in response.headers["Location"]
