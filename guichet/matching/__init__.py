@@ -1,0 +1,49 @@
+"""Guichet's matching engine: which waiting patient is proposed to which GP, exactly.
+
+Pure Python + numpy/scipy/OR-Tools; imports neither Flask nor SQLAlchemy.  See
+:mod:`guichet.matching.solver` for the method and its exactness argument.
+"""
+
+from guichet.matching.geo import EARTH_RADIUS_KM, haversine_km
+from guichet.matching.model import (
+    ALL_FORBIDDEN,
+    BELOW_MIN_WEIGHT,
+    CAPACITY_TAKEN,
+    NO_CAPACITY,
+    NO_OFFER_IN_REACH,
+    REASONS,
+    TAGS_NOT_ACCEPTED,
+    TOO_FAR_FOR_PRIORITY,
+    Demand,
+    Id,
+    InvalidProblem,
+    Offer,
+    Problem,
+)
+from guichet.matching.solver import Explanation, Option, Result, explain, solve
+
+MatchingResult = Result
+
+__all__ = [
+    "ALL_FORBIDDEN",
+    "BELOW_MIN_WEIGHT",
+    "CAPACITY_TAKEN",
+    "EARTH_RADIUS_KM",
+    "NO_CAPACITY",
+    "NO_OFFER_IN_REACH",
+    "REASONS",
+    "TAGS_NOT_ACCEPTED",
+    "TOO_FAR_FOR_PRIORITY",
+    "Demand",
+    "Explanation",
+    "Id",
+    "InvalidProblem",
+    "MatchingResult",
+    "Offer",
+    "Option",
+    "Problem",
+    "Result",
+    "explain",
+    "haversine_km",
+    "solve",
+]
