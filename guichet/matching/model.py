@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
@@ -44,6 +45,25 @@ class InvalidProblem(ValueError):
         self.culprit = culprit
 
 
+def _number(kind: str, rid: Any, attr: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise InvalidProblem(f"{kind} {rid!r}: {attr} must be a number, got {value!r}", rid) from None
+    number = float(value)
+    if not math.isfinite(number):
+        raise InvalidProblem(f"{kind} {rid!r}: {attr} must be finite, got {value!r}", rid)
+    return number
+
+
+def _check_position(kind: str, rid: Any, lat: Any, lon: Any) -> None:
+    if not -90.0 <= _number(kind, rid, "lat", lat) <= 90.0:
+        raise InvalidProblem(f"{kind} {rid!r}: lat must be within [-90, 90], got {lat!r}", rid)
+    if not -180.0 <= _number(kind, rid, "lon", lon) <= 180.0:
+        raise InvalidProblem(f"{kind} {rid!r}: lon must be within [-180, 180], got {lon!r}", rid)
+
+
 def _frozen_tags(value: Iterable[str]) -> frozenset[str]:
     if isinstance(value, str):
         # A bare string would silently become a set of letters.
@@ -66,6 +86,12 @@ class Demand:
     tags: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
+        # Checked here as well as in solve(): bad input fails where it is written.
+        _check_position("demand", self.id, self.lat, self.lon)
+        if _number("demand", self.id, "weight", self.weight) <= 0:
+            raise InvalidProblem(f"demand {self.id!r}: weight must be > 0, got {self.weight!r}", self.id)
+        if _number("demand", self.id, "max_km", self.max_km) < 0:
+            raise InvalidProblem(f"demand {self.id!r}: max_km must be ≥ 0, got {self.max_km!r}", self.id)
         object.__setattr__(self, "tags", _frozen_tags(self.tags))
 
 
@@ -87,6 +113,15 @@ class Offer:
     min_weight: float = 0.0
 
     def __post_init__(self) -> None:
+        _check_position("offer", self.id, self.lat, self.lon)
+        cap = self.capacity
+        if isinstance(cap, bool) or not isinstance(cap, int) or cap < 0:
+            raise InvalidProblem(
+                f"offer {self.id!r}: capacity must be a whole number ≥ 0, got {cap!r}", self.id
+            )
+        if _number("offer", self.id, "max_km", self.max_km) < 0:
+            raise InvalidProblem(f"offer {self.id!r}: max_km must be ≥ 0, got {self.max_km!r}", self.id)
+        _number("offer", self.id, "min_weight", self.min_weight)
         object.__setattr__(self, "accepts", _frozen_tags(self.accepts))
 
 
@@ -112,6 +147,29 @@ class Problem:
         object.__setattr__(self, "offers", tuple(self.offers))
         object.__setattr__(self, "forbidden", tuple(_as_pair(p) for p in self.forbidden))
         object.__setattr__(self, "pinned", dict(self.pinned))
+        km_cost = self.km_cost
+        if isinstance(km_cost, bool) or not isinstance(km_cost, (int, float)) or not (
+            math.isfinite(km_cost) and km_cost >= 0
+        ):
+            raise InvalidProblem(f"km_cost must be a finite number ≥ 0, got {km_cost!r}", "km_cost")
+        demand_ids: set[Id] = set()
+        for d in self.demands:
+            if isinstance(d, Demand):
+                if d.id in demand_ids:
+                    raise InvalidProblem(f"duplicate demand id {d.id!r}", d.id)
+                demand_ids.add(d.id)
+        offer_ids: set[Id] = set()
+        for o in self.offers:
+            if isinstance(o, Offer):
+                if o.id in offer_ids:
+                    raise InvalidProblem(f"duplicate offer id {o.id!r}", o.id)
+                offer_ids.add(o.id)
+        pairs = [*self.pinned.items(), *self.forbidden]
+        for demand_id, offer_id in pairs:
+            if demand_id not in demand_ids:
+                raise InvalidProblem(f"unknown demand id {demand_id!r} in pinned/forbidden", demand_id)
+            if offer_id not in offer_ids:
+                raise InvalidProblem(f"unknown offer id {offer_id!r} in pinned/forbidden", offer_id)
 
 
 def _as_pair(value: Any) -> tuple[Id, Id]:

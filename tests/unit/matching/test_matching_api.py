@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -193,32 +194,33 @@ def test_forbidden_pair_is_avoided() -> None:
 @pytest.mark.parametrize(
     ("problem", "culprit"),
     [
-        (Problem([demand(1)], [offer("g", capacity=-1)]), "'g'"),
-        (Problem([demand(1)], [offer("g", capacity=1.5)]), "'g'"),  # type: ignore[arg-type]
-        (Problem([demand(1)], [offer("g", capacity=True)]), "'g'"),
-        (Problem([demand("nan", (math.nan, 5.0))], [offer("g")]), "'nan'"),
-        (Problem([demand("inf", (45.0, math.inf))], [offer("g")]), "'inf'"),
-        (Problem([demand("pole", (91.0, 5.0))], [offer("g")]), "'pole'"),
-        (Problem([demand(1)], [offer("bad", (math.nan, 1.0))]), "'bad'"),
-        (Problem([demand("w0", weight=0.0)], []), "'w0'"),
-        (Problem([demand("wn", weight=math.nan)], []), "'wn'"),
-        (Problem([demand("mk", max_km=-1.0)], []), "'mk'"),
-        (Problem([demand("s", weight="lots")], []), "'s'"),  # type: ignore[arg-type]
-        (Problem([demand(7), demand(7)], []), "7"),
-        (Problem([demand(1)], [offer("g"), offer("g")]), "'g'"),
-        (Problem([demand(1)], [offer("g")], pinned={2: "g"}), "2"),
-        (Problem([demand(1)], [offer("g")], pinned={1: "zz"}), "'zz'"),
-        (Problem([demand(1)], [offer("g")], forbidden=[(1, "zz")]), "'zz'"),
-        (Problem([demand(1)], [offer("g")], forbidden=[("x", "g")]), "'x'"),
-        (Problem([demand(1), demand(2)], [offer("g")], pinned={1: "g", 2: "g"}), "'g'"),
-        (Problem([demand(1)], [offer("g")], pinned={1: "g"}, forbidden=[(1, "g")]), "'g'"),
-        (Problem([demand(1)], [offer("g")], km_cost=-1.0), "km_cost"),
-        (Problem([demand(1)], [offer("g")], km_cost=math.inf), "km_cost"),
+        (lambda: Problem([demand(1)], [offer("g", capacity=-1)]), "'g'"),
+        (lambda: Problem([demand(1)], [offer("g", capacity=1.5)]), "'g'"),  # type: ignore[arg-type]
+        (lambda: Problem([demand(1)], [offer("g", capacity=True)]), "'g'"),
+        (lambda: Problem([demand("nan", (math.nan, 5.0))], [offer("g")]), "'nan'"),
+        (lambda: Problem([demand("inf", (45.0, math.inf))], [offer("g")]), "'inf'"),
+        (lambda: Problem([demand("pole", (91.0, 5.0))], [offer("g")]), "'pole'"),
+        (lambda: Problem([demand(1)], [offer("bad", (math.nan, 1.0))]), "'bad'"),
+        (lambda: Problem([demand("w0", weight=0.0)], []), "'w0'"),
+        (lambda: Problem([demand("wn", weight=math.nan)], []), "'wn'"),
+        (lambda: Problem([demand("mk", max_km=-1.0)], []), "'mk'"),
+        (lambda: Problem([demand("s", weight="lots")], []), "'s'"),  # type: ignore[arg-type]
+        (lambda: Problem([demand(7), demand(7)], []), "7"),
+        (lambda: Problem([demand(1)], [offer("g"), offer("g")]), "'g'"),
+        (lambda: Problem([demand(1)], [offer("g")], pinned={2: "g"}), "2"),
+        (lambda: Problem([demand(1)], [offer("g")], pinned={1: "zz"}), "'zz'"),
+        (lambda: Problem([demand(1)], [offer("g")], forbidden=[(1, "zz")]), "'zz'"),
+        (lambda: Problem([demand(1)], [offer("g")], forbidden=[("x", "g")]), "'x'"),
+        (lambda: Problem([demand(1), demand(2)], [offer("g")], pinned={1: "g", 2: "g"}), "'g'"),
+        (lambda: Problem([demand(1)], [offer("g")], pinned={1: "g"}, forbidden=[(1, "g")]), "'g'"),
+        (lambda: Problem([demand(1)], [offer("g")], km_cost=-1.0), "km_cost"),
+        (lambda: Problem([demand(1)], [offer("g")], km_cost=math.inf), "km_cost"),
     ],
 )
-def test_invalid_input_names_the_culprit(problem: Problem, culprit: str) -> None:
+def test_invalid_input_names_the_culprit(problem: Callable[[], Problem], culprit: str) -> None:
+    # Bad records fail where they are built, or at the latest in solve().
     with pytest.raises(InvalidProblem) as err:
-        solve(problem)
+        solve(problem())
     assert culprit in str(err.value)
     assert isinstance(err.value, ValueError)
 
@@ -304,3 +306,12 @@ def test_rank_of_a_second_choice() -> None:
     e = r.explain("x")
     assert e.rank == 2 and e.n_eligible == 2
     assert e.best_alternative is not None and e.best_alternative.offer_id == "g"
+
+
+def test_bad_records_fail_as_soon_as_they_are_built() -> None:
+    with pytest.raises(ValueError, match="'g'.*capacity"):
+        Offer("g", 45.0, 5.0, -1, 10.0)
+    with pytest.raises(ValueError, match="'d'.*lat"):
+        Demand("d", math.nan, 5.0, 10.0, 10.0)
+    with pytest.raises(InvalidProblem, match="duplicate demand id 7"):
+        Problem([Demand(7, 45.0, 5.0, 1.0, 5.0), Demand(7, 45.0, 5.0, 1.0, 5.0)], [])
