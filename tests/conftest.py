@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,17 +25,6 @@ from guichet.settings import check_database_url
 
 #: a fixed "now" for tests that do not move the clock themselves
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-
-
-def _sqlite_savepoint_recipe(engine: Engine) -> None:
-    # pysqlite's own transaction handling breaks SAVEPOINT; let SQLAlchemy emit BEGIN.
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
-        dbapi_connection.isolation_level = None
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn):  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN")
 
 
 def admin_url(url: str) -> str:
@@ -89,9 +78,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> It
 
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    if engine.dialect.name == "sqlite":
-        _sqlite_savepoint_recipe(engine)
+    engine = make_engine(database_url)  # includes the SQLite savepoint recipe
     yield engine
     engine.dispose()
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from guichet.models import Doctor, PairExclusion, PatientRequest, Proposal
 from guichet.services import capacity, notifications
-from guichet.services.workflow import change_proposal_status, change_request_status
+from guichet.services.workflow import IllegalTransition, change_proposal_status, change_request_status
 from guichet.timeutil import age_on, paris_today
 
 #: days a GP has to answer a proposal, unless the territory says otherwise
@@ -71,6 +71,17 @@ def create_draft(
 def approve_and_send(db: Session, proposal: Proposal, *, now: datetime, user_id: int | None = None) -> None:
     """Approve a draft: take one of the GP's places, tell the GP, and mark the request proposed."""
     request = proposal.request
+    # Claim the draft in the database first: of two coordinators approving the same
+    # draft at once, the second finds it no longer "proposed" and stops here.
+    claimed = db.execute(
+        update(Proposal)
+        .where(Proposal.id == proposal.id, Proposal.status == "proposed")
+        .values(status="approved")
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        db.refresh(proposal)
+        raise IllegalTransition(f"Proposition n° {proposal.id}", proposal.status, "approved")
     change_proposal_status(proposal, "approved", now=now)
     proposal.approved_by_id = user_id
     if proposal.declaration_id is not None:
@@ -192,8 +203,6 @@ def record_follow_up(db: Session, proposal: Proposal, *, now: datetime, first_co
     The request is completed when both are recorded.
     """
     if proposal.status != "accepted":
-        from guichet.services.workflow import IllegalTransition
-
         raise IllegalTransition(f"Proposition n° {proposal.id}", proposal.status, "suivi")
     if first_consultation and proposal.first_consultation_dt is None:
         proposal.first_consultation_dt = now

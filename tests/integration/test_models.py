@@ -79,3 +79,22 @@ def test_timestamps_come_back_in_utc(factory, db, now):
     db.expire_all()
     assert request.submitted_dt.tzinfo is not None
     assert request.submitted_dt == now - timedelta(days=10)
+
+
+def test_sqlite_savepoint_release_does_not_commit_the_outer_transaction(tmp_path):
+    # Production engines, not only the test harness, must keep savepoints nested.
+    from sqlalchemy import text
+
+    from guichet.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'sp.sqlite3'}")
+    with engine.connect() as conn:
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+        conn.commit()
+        outer = conn.begin()
+        inner = conn.begin_nested()
+        conn.execute(text("INSERT INTO t VALUES (1)"))
+        inner.commit()
+        outer.rollback()
+        assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 0
+    engine.dispose()
