@@ -1,11 +1,40 @@
-"""Public views."""
+"""Public views: home, privacy, requests from patients, and the private tracking pages."""
 
 from __future__ import annotations
 
-from flask import render_template
+import time
+from typing import Any
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 
+from guichet.models import PatientRequest
+from guichet.services import intake, tracking
+from guichet.services.identifiers import InvalidIdentifier
+from guichet.timeutil import utcnow
+from guichet.web.intake_forms import (
+    MtRequestForm,
+    SnpRequestForm,
+    SnpTriageForm,
+    locate_commune,
+)
 from guichet.web.public import bp
+from guichet.web.public.forms import ContactUpdateForm, WithdrawForm
+from guichet.web.ratelimit import limiter
+from guichet.web.session import get_session
+
+#: the triage answered "no" to every red flag this recently lets the SNP form open
+TRIAGE_VALID_SECONDS = 2 * 3600
 
 
 @bp.get("/")
@@ -16,3 +45,177 @@ def home() -> ResponseReturnValue:
 @bp.get("/donnees-personnelles")
 def privacy() -> ResponseReturnValue:
     return render_template("public/privacy.html")
+
+
+# --- submissions --------------------------------------------------------------------
+
+
+def _count_submission() -> None:
+    if not limiter().hit("submission", int(current_app.config["RATE_LIMIT_SUBMISSIONS_PER_HOUR"])):
+        abort(429)
+
+
+def _submit(form: Any, kind: str, template: str) -> ResponseReturnValue:
+    """The common POST path of both public request forms."""
+    g.no_store = True  # a re-rendered form holds health data: no copy in any cache
+    db = get_session()
+    if form.is_bot():
+        _count_submission()
+        # pretend it worked: a robot learns nothing, and nothing is stored
+        return render_template("public/received.html")
+    final = not form.lookup.data
+    valid = form.validate() if final else True
+    try:
+        located = locate_commune(form, db, final=final)
+    except intake.OutOfTerritory as exc:
+        return render_template("public/out_of_territory.html", kind=kind, commune=exc.commune_name)
+    if not final or not (valid and located):
+        return render_template(template, form=form, looked_up=not final)
+    _count_submission()
+    submit = intake.submit_mt_request if kind == "mt" else intake.submit_snp_request
+    try:
+        req = submit(db, form.to_data(), channel="web", now=utcnow(),
+                     base_url=current_app.config["BASE_URL"])
+    except intake.InvalidRequest as exc:
+        db.rollback()
+        form.apply_errors(exc.errors)
+        return render_template(template, form=form)
+    except intake.OutOfTerritory as exc:
+        db.rollback()
+        return render_template("public/out_of_territory.html", kind=kind, commune=exc.commune_name)
+    except intake.DuplicateRequest:
+        # the reminder of the existing link is in the outbox; nothing else was written
+        db.commit()
+        return redirect(url_for("public.request_exists", kind=kind))
+    db.commit()
+    return redirect(url_for("public.confirmation", token=req.tracking_token))
+
+
+@bp.route("/demande/medecin-traitant", methods=["GET", "POST"])
+def mt_request() -> ResponseReturnValue:
+    form = MtRequestForm()
+    if request.method == "POST":
+        return _submit(form, "mt", "public/mt_request.html")
+    return render_template("public/mt_request.html", form=form)
+
+
+@bp.route("/demande/soins-non-programmes", methods=["GET", "POST"])
+def snp_triage() -> ResponseReturnValue:
+    form = SnpTriageForm()
+    if form.validate_on_submit():
+        if form.has_red_flag():
+            # nothing is stored: a vital emergency goes to the 15, not to a waiting list
+            session.pop("snp_triage", None)
+            return render_template("public/call_15.html", suicide=form["suicide"].data == "yes")
+        session["snp_triage"] = time.time()
+        return redirect(url_for("public.snp_request"))
+    return render_template("public/snp_triage.html", form=form)
+
+
+def _triage_passed() -> bool:
+    passed = session.get("snp_triage")
+    return isinstance(passed, (int, float)) and time.time() - passed < TRIAGE_VALID_SECONDS
+
+
+@bp.route("/demande/soins-non-programmes/demande", methods=["GET", "POST"])
+def snp_request() -> ResponseReturnValue:
+    if not _triage_passed():
+        return redirect(url_for("public.snp_triage"))
+    form = SnpRequestForm()
+    if request.method == "POST":
+        response = _submit(form, "snp", "public/snp_request.html")
+        return response
+    return render_template("public/snp_request.html", form=form)
+
+
+@bp.get("/demande/deja-enregistree/<any(mt, snp):kind>")
+def request_exists(kind: str) -> ResponseReturnValue:
+    return render_template("public/request_exists.html", kind=kind)
+
+
+# --- tracking -----------------------------------------------------------------------
+
+
+def _tracked(token: str) -> PatientRequest:
+    """The request behind the link; one neutral 404 for every wrong or expired link."""
+    g.no_store = True
+    if not limiter().hit("tracking", int(current_app.config["RATE_LIMIT_TRACKING_PER_HOUR"])):
+        abort(429)
+    req = tracking.find_by_token(get_session(), token, now=utcnow())
+    if req is None:
+        abort(_invalid_link())
+    return req
+
+
+def _invalid_link() -> Any:
+    return current_app.make_response((render_template("public/invalid_link.html"), 404))
+
+
+@bp.get("/suivi/<token>/confirmation")
+def confirmation(token: str) -> ResponseReturnValue:
+    req = _tracked(token)
+    return render_template(
+        "public/confirmation.html", req=req,
+        link=tracking.tracking_url(current_app.config["BASE_URL"], token),
+        email_sent=intake.contact_email(req.patient) is not None,
+    )
+
+
+@bp.get("/suivi/<token>")
+def track(token: str) -> ResponseReturnValue:
+    req = _tracked(token)
+    position = tracking.queue_position(get_session(), req)
+    return render_template(
+        "public/track.html", req=req, text=tracking.status_text(req),
+        position=None if position is None else tracking.approximate(position),
+        can_withdraw=tracking.can_withdraw(req), is_open=not req.is_closed,
+    )
+
+
+@bp.route("/suivi/<token>/retirer", methods=["GET", "POST"])
+def withdraw(token: str) -> ResponseReturnValue:
+    req = _tracked(token)
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            tracking.withdraw(db, req, now=utcnow())
+        except tracking.TrackingError as exc:
+            db.rollback()
+            flash(str(exc), "error")
+        else:
+            db.commit()
+            flash("Votre demande est retirée. Merci de nous avoir prévenus.", "success")
+        return redirect(url_for("public.track", token=token))
+    return render_template("public/withdraw.html", req=req, form=form,
+                           can_withdraw=tracking.can_withdraw(req))
+
+
+@bp.route("/suivi/<token>/coordonnees", methods=["GET", "POST"])
+def update_contact(token: str) -> ResponseReturnValue:
+    req = _tracked(token)
+    form = ContactUpdateForm()
+    patient = req.patient
+    proxy = patient.filled_by != "self"
+    current = {
+        "phone": tracking.mask_phone(patient.proxy_phone if proxy else patient.phone),
+        "email": tracking.mask_email(patient.proxy_email if proxy else patient.email),
+    }
+    if req.is_closed:
+        flash("Cette demande est close : ses coordonnées ne peuvent plus changer.", "info")
+        return redirect(url_for("public.track", token=token))
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            changed = tracking.update_contact(db, req, form.to_update(), now=utcnow())
+        except (tracking.TrackingError, InvalidIdentifier) as exc:
+            db.rollback()
+            form.form_errors.append(str(exc))
+        else:
+            db.commit()
+            if changed:
+                flash("Vos coordonnées sont mises à jour.", "success")
+            else:
+                flash("Rien n'a changé : les champs laissés vides gardent leur valeur.", "info")
+            return redirect(url_for("public.track", token=token))
+    return render_template("public/update_contact.html", req=req, form=form, current=current, proxy=proxy)
