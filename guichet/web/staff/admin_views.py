@@ -1,0 +1,144 @@
+"""Administration of a territory: staff accounts and settings (admins only)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+
+from guichet.models import Territory, User
+from guichet.services import accounts, territories, users
+from guichet.services.priority import DEFAULT_WEIGHTS
+from guichet.timeutil import utcnow
+from guichet.web.security import admin_required, current_db_user, deny
+from guichet.web.session import get_session
+from guichet.web.staff import bp
+from guichet.web.staff.forms import EmptyForm, InviteUserForm, SettingsForm
+from guichet.web.staff.views import territory_id
+
+
+def _territory() -> Territory:
+    return get_session().get(Territory, territory_id())  # type: ignore[return-value]
+
+
+def _load_staff_user(user_id: int) -> User:
+    user = get_session().get(User, user_id)
+    if user is None or user.territory_id != territory_id() or user.role not in users.STAFF_ROLES:
+        deny()
+    return user  # type: ignore[return-value]
+
+
+def _invitation_link(token: str) -> str:
+    return url_for("auth.accept_invitation", token=token, _external=True)
+
+
+@bp.get("/admin")
+@admin_required
+def admin_users() -> ResponseReturnValue:
+    return render_template("staff/admin_users.html", users=users.list_staff(get_session(), territory_id()),
+                           roles=users.STAFF_ROLES, form=EmptyForm(), me=current_db_user())
+
+
+@bp.route("/admin/utilisateurs/nouveau", methods=["GET", "POST"])
+@admin_required
+def admin_invite() -> ResponseReturnValue:
+    form = InviteUserForm()
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            user = users.invite_user(
+                db, _territory(), email=form.email.data or "", full_name=form.full_name.data or "",
+                role=form.role.data or "", now=utcnow(), link_for=_invitation_link,
+                invited_by_id=current_db_user().id,
+            )
+        except (users.UserAdminError, accounts.AccountError) as exc:
+            db.rollback()
+            form.email.errors = [*form.email.errors, str(exc)]
+        else:
+            db.commit()
+            flash(f"Invitation envoyée à {user.email} : le lien est valable 7 jours.", "success")
+            return redirect(url_for("staff.admin_users"))
+    return render_template("staff/admin_invite.html", form=form), 422 if form.errors else 200
+
+
+def _account_action(user_id: int, action: str) -> ResponseReturnValue:
+    user = _load_staff_user(user_id)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("staff.admin_users"))
+    db = get_session()
+    now = utcnow()
+    try:
+        if action == "reinvite":
+            users.resend_invitation(db, user, _territory(), now=now, link_for=_invitation_link,
+                                    by_id=current_db_user().id)
+            message = f"Nouvelle invitation envoyée à {user.email}."
+        else:
+            users.set_active(db, user, action == "activate", now=now, by=current_db_user())
+            message = f"Le compte de {user.full_name} est " + (
+                "réactivé." if action == "activate" else "désactivé : ses sessions sont fermées.")
+    except users.UserAdminError as exc:
+        db.rollback()
+        flash(str(exc), "error")
+    else:
+        db.commit()
+        flash(message, "success")
+    return redirect(url_for("staff.admin_users"))
+
+
+@bp.post("/admin/utilisateurs/<int:user_id>/desactiver")
+@admin_required
+def admin_deactivate(user_id: int) -> ResponseReturnValue:
+    return _account_action(user_id, "deactivate")
+
+
+@bp.post("/admin/utilisateurs/<int:user_id>/reactiver")
+@admin_required
+def admin_activate(user_id: int) -> ResponseReturnValue:
+    return _account_action(user_id, "activate")
+
+
+@bp.post("/admin/utilisateurs/<int:user_id>/reinviter")
+@admin_required
+def admin_reinvite(user_id: int) -> ResponseReturnValue:
+    return _account_action(user_id, "reinvite")
+
+
+@bp.route("/admin/reglages", methods=["GET", "POST"])
+@admin_required
+def admin_settings() -> ResponseReturnValue:
+    territory = _territory()
+    current = territories.effective_settings(territory)
+    form = SettingsForm()
+    if not form.is_submitted():
+        for key in DEFAULT_WEIGHTS:
+            getattr(form, f"weight_{key}").data = int(current["priority_weights"][key])
+        for key in territories.NUMERIC_RANGES:
+            getattr(form, key).data = int(current[key])
+        form.is_auto_approval.data = territory.is_auto_approval
+        form.is_auto_matching.data = territory.is_auto_matching
+    if form.validate_on_submit():
+        db = get_session()
+        values = {
+            "priority_weights": {k: getattr(form, f"weight_{k}").data for k in DEFAULT_WEIGHTS},
+            **{k: getattr(form, k).data for k in territories.NUMERIC_RANGES},
+        }
+        try:
+            recomputed = territories.update_settings(
+                db, territory, values, now=utcnow(), user_id=current_db_user().id,
+                is_auto_approval=bool(form.is_auto_approval.data),
+                is_auto_matching=bool(form.is_auto_matching.data),
+            )
+        except territories.InvalidSettings as exc:
+            db.rollback()
+            for name, message in exc.errors.items():
+                getattr(form, name).errors = [*getattr(form, name).errors, message]
+        else:
+            db.commit()
+            text = "Les réglages sont enregistrés."
+            if recomputed:
+                plural = "s" if recomputed > 1 else ""
+                text += f" La priorité de {recomputed} demande{plural} en cours a été recalculée."
+            flash(text, "success")
+            return redirect(url_for("staff.admin_settings"))
+    return render_template("staff/admin_settings.html", form=form, territory=territory), \
+        422 if form.errors else 200

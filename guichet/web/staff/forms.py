@@ -1,0 +1,176 @@
+"""Forms of the coordination console (request actions, import, administration)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from guichet.services.priority import DEFAULT_WEIGHTS
+from guichet.services.staff_requests import CONTACT_OUTCOMES
+from guichet.services.territories import NUMERIC_RANGES, WEIGHT_LABELS, WEIGHT_RANGE
+from guichet.services.users import STAFF_ROLES
+from guichet.services.workflow import CANCEL_REASONS
+
+
+def choices(pairs: Any) -> list[SelectChoice]:
+    """WTForms 3.3 wants SelectChoice objects rather than (value, label) tuples."""
+    return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+class QualifyForm(FlaskForm):
+    consent = BooleanField(
+        "La personne a donné son accord pour être accompagnée par la CPTS",
+        description="Obligatoire pour un patient importé d'une liste : il n'a rien demandé lui-même.",
+    )
+
+
+class CancelForm(FlaskForm):
+    reason = SelectField(
+        "Motif de l'annulation",
+        choices=choices([("", "Choisissez un motif")]
+                        + [(k, v) for k, v in CANCEL_REASONS.items() if k != "duplicate"]),
+        validators=[DataRequired("Choisissez le motif de l'annulation.")],
+    )
+    note = TextAreaField("Précision (facultatif)", validators=[Optional(), Length(max=1000)])
+
+
+class NoteForm(FlaskForm):
+    text = TextAreaField(
+        "Nouvelle note",
+        validators=[DataRequired("Écrivez la note avant de l'enregistrer."), Length(max=4000)],
+        description="Visible des seuls coordinateurs. N'écrivez que ce qui est utile à l'accompagnement.",
+    )
+
+
+class ContactForm(FlaskForm):
+    outcome = RadioField(
+        "Résultat de l'appel",
+        choices=choices(CONTACT_OUTCOMES.items()),
+        validators=[InputRequired("Choisissez le résultat de l'appel.")],
+    )
+    note = TextAreaField("Précision (facultatif)", validators=[Optional(), Length(max=1000)])
+
+
+class MergeForm(FlaskForm):
+    target = StringField(
+        "Référence de la demande à conserver",
+        validators=[DataRequired("Indiquez la référence de la demande à conserver."), Length(max=20)],
+        description="Par exemple MT-2026-000123. Cette demande-ci sera close comme doublon.",
+    )
+
+
+class EditForm(FlaskForm):
+    birth_name = StringField("Nom de naissance", validators=[DataRequired("Indiquez le nom."), Length(max=100)])
+    usage_name = StringField("Nom d'usage (facultatif)", validators=[Optional(), Length(max=100)])
+    first_names = StringField("Prénom(s)", validators=[DataRequired("Indiquez le prénom."), Length(max=150)])
+    birth_date = DateField("Date de naissance", validators=[Optional()], format="%Y-%m-%d")
+    sex = SelectField("Sexe", choices=choices([("", "Non précisé"), ("F", "Femme"), ("M", "Homme"), ("X", "Autre")]))
+    phone = StringField("Téléphone", validators=[Optional(), Length(max=30)], render_kw={"type": "tel"})
+    email = EmailField("Adresse e-mail", validators=[Optional(), Length(max=254)])
+    address = StringField("Adresse", validators=[Optional(), Length(max=250)])
+    postal_code = StringField("Code postal", validators=[Optional(), Length(max=5)])
+    commune_insee = SelectField("Commune", choices=[], validate_choice=False,
+                                description="Laissez « déduite du code postal » si le code n'a qu'une commune.")
+    contact_preference = SelectField(
+        "Moyen de contact préféré",
+        choices=choices([("phone", "Téléphone"), ("email", "E-mail"), ("letter", "Courrier")]),
+    )
+    is_ald = BooleanField("Affection de longue durée (ALD)")
+    is_css = BooleanField("Complémentaire santé solidaire ou AME")
+    is_pregnant = BooleanField("Grossesse en cours")
+    is_disabled = BooleanField("Situation de handicap")
+    hospital_discharge_date = DateField("Date de sortie d'hospitalisation (facultatif)",
+                                        validators=[Optional()], format="%Y-%m-%d")
+    previous_mt_left_date = DateField("Date de départ du précédent médecin traitant (facultatif)",
+                                      validators=[Optional()], format="%Y-%m-%d")
+    max_km = IntegerField(
+        "Distance maximale acceptée (km)",
+        validators=[InputRequired("Indiquez une distance."),
+                    NumberRange(1, 200, "Indiquez une distance entre 1 et 200 km.")],
+    )
+    needs_home_visit = BooleanField("A besoin de visites à domicile")
+    needs_step_free = BooleanField("A besoin d'un accès de plain-pied")
+
+    def values(self) -> dict[str, Any]:
+        names = [
+            "birth_name", "usage_name", "first_names", "birth_date", "sex", "phone", "email",
+            "address", "postal_code", "commune_insee", "contact_preference", "is_ald", "is_css",
+            "is_pregnant", "is_disabled", "hospital_discharge_date", "previous_mt_left_date",
+            "max_km", "needs_home_visit", "needs_step_free",
+        ]
+        return {n: getattr(self, n).data for n in names}
+
+
+class UploadForm(FlaskForm):
+    file = FileField("Fichier CSV de l'Assurance Maladie",
+                     validators=[FileRequired("Choisissez le fichier à importer.")])
+
+
+class ConfirmImportForm(FlaskForm):
+    sha256 = HiddenField(validators=[DataRequired(), Length(min=64, max=64)])
+
+
+class InviteUserForm(FlaskForm):
+    full_name = StringField("Nom et prénom", validators=[DataRequired("Indiquez le nom de la personne."),
+                                                         Length(max=150)])
+    email = EmailField("Adresse e-mail professionnelle",
+                       validators=[DataRequired("Indiquez l'adresse e-mail."), Length(max=254)])
+    role = RadioField("Rôle", choices=choices(STAFF_ROLES.items()), default="staff",
+                      validators=[InputRequired("Choisissez le rôle.")])
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for one-button actions."""
+
+
+def _weight_field(key: str) -> IntegerField:
+    low, high = WEIGHT_RANGE
+    return IntegerField(
+        WEIGHT_LABELS[key],
+        validators=[InputRequired("Indiquez un nombre de points."),
+                    NumberRange(low, high, f"Indiquez un nombre entre {low} et {high}.")],
+    )
+
+
+def _range_field(key: str) -> IntegerField:
+    low, high, label = NUMERIC_RANGES[key]
+    return IntegerField(
+        label,
+        validators=[InputRequired("Indiquez un nombre."),
+                    NumberRange(low, high, f"Indiquez un nombre entre {low} et {high}.")],
+    )
+
+
+class SettingsForm(FlaskForm):
+    is_auto_approval = BooleanField(
+        "Envoyer automatiquement aux médecins les propositions de l'attribution",
+        description="Sinon, un coordinateur valide chaque proposition avant son envoi.",
+    )
+    is_auto_matching = BooleanField("Lancer l'attribution automatiquement chaque nuit")
+
+    def weight_fields(self) -> list[Any]:
+        return [getattr(self, f"weight_{k}") for k in DEFAULT_WEIGHTS]
+
+    def range_fields(self) -> list[Any]:
+        return [getattr(self, k) for k in NUMERIC_RANGES]
+
+
+for _key in DEFAULT_WEIGHTS:
+    setattr(SettingsForm, f"weight_{_key}", _weight_field(_key))
+for _key in NUMERIC_RANGES:
+    setattr(SettingsForm, _key, _range_field(_key))

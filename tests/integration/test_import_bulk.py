@@ -1,0 +1,54 @@
+"""Insurer-list import at scale: 5,000 rows in seconds, and nothing twice."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import func, select
+
+from guichet.models import PatientRequest, RequestEvent
+from guichet.services import insurer_import
+
+COMMUNES = ["Bouvante", "Échevis", "La Motte-Fanjas", "Oriol-en-Royans"]
+
+
+def big_file(n: int) -> bytes:
+    lines = ["nom;prénom;date de naissance;code postal;commune;téléphone;ald"]
+    for i in range(n):
+        lines.append(f"Nom{i};Prénom{i};{1 + i % 28:02d}/{1 + i % 12:02d}/{1930 + i % 80};26190;"
+                     f"{COMMUNES[i % 4]};06{i:08d};{'oui' if i % 5 == 0 else 'non'}")
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+def test_five_thousand_rows_import_in_seconds_and_only_once(db, factory, now):
+    territory = factory.territory()
+    factory.request(factory.patient(territory))  # references continue after existing ones
+    data = big_file(5000)
+    started = time.perf_counter()
+    report = insurer_import.preview(db, territory, data, now=now)
+    preview_s = time.perf_counter() - started
+    assert report.n_ok == 5000 and report.n_errors == 0
+    started = time.perf_counter()
+    batch = insurer_import.confirm(db, territory, data, "cpam.csv", now=now)
+    confirm_s = time.perf_counter() - started
+    print(f"\n5,000-row import: preview {preview_s:.2f} s, confirm {confirm_s:.2f} s")
+    assert batch.n_imported == 5000
+    assert preview_s < 15 and confirm_s < 30  # seconds, with a wide margin for slow CI machines
+    refs = db.scalars(select(PatientRequest.reference).where(
+        PatientRequest.import_batch_id == batch.id)).all()
+    assert len(set(refs)) == 5000 and "MT-2026-000001" not in refs and "MT-2026-000002" in refs
+    assert db.scalar(select(func.count()).select_from(RequestEvent).join(PatientRequest).where(
+        PatientRequest.import_batch_id == batch.id)) == 5000
+    # a second list with the same 5,000 people and 10 new ones adds only the 10
+    again = insurer_import.confirm(db, territory, big_file(5010), "cpam-2.csv", now=now)
+    assert (again.n_imported, again.n_skipped) == (10, 5000)
+
+
+def test_import_key_ignores_case_accents_and_extra_first_names(db, factory):
+    territory = factory.territory()
+    from datetime import date
+
+    a = insurer_import.identity_key(territory.id, "Lefèvre", "Zoé Marie", date(1990, 1, 1))
+    b = insurer_import.identity_key(territory.id, "LEFEVRE", "zoe", date(1990, 1, 1))
+    other = insurer_import.identity_key(territory.id + 1, "LEFEVRE", "zoe", date(1990, 1, 1))
+    assert a == b and a != other

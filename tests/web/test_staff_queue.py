@@ -1,0 +1,167 @@
+"""Staff console: dashboard, request list (filters, sorting, pages) and CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from guichet.models import AuditEvent, FollowUp, Proposal
+from tests.factories import login
+
+
+def _staff(factory, territory=None):
+    territory = territory or factory.territory()
+    return territory, factory.user("staff", territory)
+
+
+def test_dashboard_counts_what_waits_today(client, factory, db, now):
+    territory, staff = _staff(factory)
+    factory.request(factory.patient(territory), status="submitted")
+    factory.request(factory.patient(territory), status="submitted", kind="snp", waited_days=0)
+    factory.request(factory.patient(territory, is_ald=True), status="waiting")
+    factory.request(factory.patient(territory, birth_date=date(1990, 1, 1)), status="waiting")
+    factory.request(factory.patient(territory, birth_date=date(1990, 1, 1)), status="waiting")
+    factory.request(factory.patient(territory), status="to_contact", channel="import")
+    overdue = factory.request(factory.patient(territory), status="waiting")
+    db.add(FollowUp(request=overdue, kind="patient_first_consultation", due_dt=now - timedelta(days=1)))
+    db.add(FollowUp(request=overdue, kind="patient_first_consultation", due_dt=now + timedelta(days=1)))
+    # another CPTS's requests never count
+    factory.request(factory.patient(factory.territory()), status="submitted")
+    db.flush()
+    login(client, staff)
+    html = client.get("/coordination/").get_data(as_text=True)
+    assert "<span class=\"number\">1</span> nouvelles demandes de médecin traitant" in html
+    assert "<span class=\"number\">1</span> demandes de soins non programmés à qualifier" in html
+    assert "<span class=\"number\">1</span> patients importés à appeler" in html
+    # 70+ by default birth date (1950) counts as priority: ALD one + the overdue one
+    assert "<span class=\"number\">2</span> patients prioritaires" in html
+    assert "<span class=\"number\">2</span> autres patients" in html
+    assert "<span class=\"number\">1</span> relances en retard" in html
+    assert "<span class=\"number\">1</span> demandes reçues aujourd&#39;hui" in html or \
+        "<span class=\"number\">1</span> demandes reçues aujourd'hui" in html
+
+
+def test_dashboard_counts_proposals_awaiting_staff_and_gp(client, factory, db):
+    territory, staff = _staff(factory)
+    doctor = factory.doctor(territory)
+    a = factory.request(factory.patient(territory), status="waiting")
+    b = factory.request(factory.patient(territory), status="proposed")
+    db.add_all([Proposal(request=a, doctor=doctor, status="proposed"),
+                Proposal(request=b, doctor=doctor, status="sent")])
+    db.flush()
+    login(client, staff)
+    html = client.get("/coordination/").get_data(as_text=True)
+    assert "<span class=\"number\">1</span> propositions à valider" in html
+    assert "<span class=\"number\">1</span> propositions en attente de la réponse du médecin" in html
+
+
+def test_staff_layout_links_every_part_of_the_console(client, factory):
+    _, staff = _staff(factory)
+    login(client, staff)
+    html = client.get("/coordination/").get_data(as_text=True)
+    for path in ("/coordination/demandes", "/coordination/a-appeler", "/coordination/import",
+                 "/coordination/demandes/nouvelle-mt", "/coordination/attribution",
+                 "/coordination/snp", "/coordination/liste-attente", "/coordination/indicateurs",
+                 "/coordination/medecins"):
+        assert f'href="{path}"' in html
+    assert "/coordination/admin" not in html
+
+
+def test_admin_sees_the_administration_link(client, factory):
+    admin = factory.user("admin")
+    login(client, admin)
+    assert 'href="/coordination/admin"' in client.get("/coordination/").get_data(as_text=True)
+
+
+def test_list_shows_only_the_territory_requests(client, factory):
+    territory, staff = _staff(factory)
+    mine = factory.request(factory.patient(territory, birth_name="Martin"))
+    other = factory.request(factory.patient(factory.territory(), birth_name="Durand"))
+    login(client, staff)
+    html = client.get("/coordination/demandes").get_data(as_text=True)
+    assert mine.reference in html and other.reference not in html
+
+
+def test_list_filters_by_kind_status_channel_commune_priority_and_text(client, factory):
+    territory, staff = _staff(factory)
+    young = date(1990, 5, 5)
+    ald = factory.request(factory.patient(territory, birth_name="Aldo", is_ald=True, birth_date=young))
+    plain = factory.request(factory.patient(territory, birth_name="Simple", birth_date=young,
+                                            commune="26059"), channel="phone")
+    snp = factory.request(factory.patient(territory, birth_name="Urgent", birth_date=young), kind="snp")
+    closed = factory.request(factory.patient(territory, birth_name="Fini", birth_date=young), status="cancelled")
+    login(client, staff)
+
+    def refs(query: str) -> set[str]:
+        html = client.get("/coordination/demandes?" + query).get_data(as_text=True)
+        return {r.reference for r in (ald, plain, snp, closed) if r.reference in html}
+
+    assert refs("") == {ald.reference, plain.reference, snp.reference}  # open by default
+    assert refs("status=all") == {ald.reference, plain.reference, snp.reference, closed.reference}
+    assert refs("status=cancelled") == {closed.reference}
+    assert refs("kind=snp") == {snp.reference}
+    assert refs("channel=phone") == {plain.reference}
+    assert refs("commune=26059") == {plain.reference}
+    assert refs("priority=any") == {ald.reference}
+    assert refs("priority=ald") == {ald.reference}
+    assert refs("priority=none") == {plain.reference, snp.reference}
+    assert refs("q=simp") == {plain.reference}
+    assert refs("q=" + ald.reference.lower()) == {ald.reference}
+    assert refs("q=%25") == set()  # a LIKE wildcard typed by a user matches literally
+
+
+def test_list_filters_by_waiting_time_and_sorts_longest_wait_first(client, factory):
+    territory, staff = _staff(factory)
+    old = factory.request(factory.patient(territory), waited_days=100)
+    new = factory.request(factory.patient(territory), waited_days=5)
+    login(client, staff)
+    html = client.get("/coordination/demandes?waited=90").get_data(as_text=True)
+    assert old.reference in html and new.reference not in html
+    html = client.get("/coordination/demandes?sort=oldest").get_data(as_text=True)
+    assert html.index(old.reference) < html.index(new.reference)
+    html = client.get("/coordination/demandes?sort=newest").get_data(as_text=True)
+    assert html.index(new.reference) < html.index(old.reference)
+
+
+def test_list_is_paginated_with_the_total(client, factory):
+    territory, staff = _staff(factory)
+    refs = [factory.request(factory.patient(territory), waited_days=i).reference for i in range(52)]
+    login(client, staff)
+    first = client.get("/coordination/demandes?sort=oldest").get_data(as_text=True)
+    assert "<strong>52</strong> demandes" in first and "Page 1 sur 2" in first
+    second = client.get("/coordination/demandes?sort=oldest&page=2").get_data(as_text=True)
+    shown_first = {r for r in refs if r in first}
+    shown_second = {r for r in refs if r in second}
+    assert len(shown_first) == 50 and len(shown_second) == 2 and not shown_first & shown_second
+    # a page past the end shows the last page rather than an error
+    assert client.get("/coordination/demandes?page=99").status_code == 200
+
+
+def test_bad_filter_values_are_ignored(client, factory):
+    _, staff = _staff(factory)
+    login(client, staff)
+    response = client.get("/coordination/demandes?kind=zzz&status=evil&sort=drop&page=-3&waited=abc")
+    assert response.status_code == 200
+
+
+def test_csv_export_has_bom_semicolons_french_headers_and_is_audited(client, factory, db):
+    territory, staff = _staff(factory)
+    req = factory.request(factory.patient(territory, birth_name="=HYPERLINK", is_ald=True))
+    factory.request(factory.patient(factory.territory()))
+    login(client, staff)
+    response = client.get("/coordination/demandes/export.csv")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    raw = response.get_data()
+    assert raw.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][0] == "Référence" and "Date de naissance" in rows[0]
+    assert len(rows) == 2 and rows[1][0] == req.reference
+    assert rows[1][4] == "'=HYPERLINK"  # never a formula in a spreadsheet
+    assert "Affection de longue durée (ALD)" in rows[1][12]
+    audit = db.scalars(select(AuditEvent).where(AuditEvent.action == "request.export")).all()
+    assert len(audit) == 1 and audit[0].user_id == staff.id
