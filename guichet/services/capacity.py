@@ -168,3 +168,14 @@ def declare(
                 to_return.append(proposal)
     db.flush()
     return declaration, to_return
+
+
+def set_paused(db: Session, declaration: CapacityDeclaration, paused: bool) -> None:
+    """Pause or resume the current declaration in place.
+
+    In place rather than as a new declaration: the places already accepted and the
+    pending proposals stay counted under it (a new row would start from zero). While
+    paused, `reserve` refuses new approvals; proposals already sent await the GP's answer.
+    """
+    declaration.is_paused = paused
+    db.flush()

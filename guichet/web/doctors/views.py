@@ -1,15 +1,376 @@
-"""GP portal views."""
+"""GP portal views: inbox of proposals, capacity declaration, unscheduled-care slots.
+
+Every route loads the object through a service that filters by the signed-in GP's own
+doctor id; anything else is refused with security.deny() (an audited 404).
+"""
 
 from __future__ import annotations
 
-from flask import render_template
+from datetime import timedelta
+
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from guichet.models import Doctor, Proposal
+from guichet.services import audit, capacity, doctors, proposals, slot_patterns, slots
+from guichet.services.workflow import IllegalTransition
+from guichet.timeutil import paris_today, utcnow
 from guichet.web.doctors import bp
-from guichet.web.security import doctor_required
+from guichet.web.doctors.forms import (
+    CancelSlotForm,
+    ConfirmForm,
+    DeclarationForm,
+    DeclineForm,
+    FollowUpForm,
+    OneOffSlotsForm,
+    WeeklySlotsForm,
+)
+from guichet.web.ratelimit import client_ip
+from guichet.web.security import current_db_user, deny, doctor_required
+from guichet.web.session import get_session
+
+FOLLOW_UP_STEPS = {
+    "first_consultation": "Première consultation faite",
+    "mt_declared": "Déclaration de médecin traitant faite",
+}
+
+
+def _doctor() -> Doctor:
+    doctor = current_db_user().doctor
+    if doctor is None:  # the schema forbids it; refuse rather than guess
+        deny("no_doctor")
+    assert doctor is not None
+    return doctor
+
+
+def _own_proposal(doctor: Doctor, proposal_id: int) -> Proposal:
+    proposal = doctors.proposal_of_doctor(get_session(), proposal_id, doctor.id)
+    if proposal is None:
+        deny()
+    assert proposal is not None
+    return proposal
+
+
+# --- inbox --------------------------------------------------------------------------
 
 
 @bp.get("/")
 @doctor_required
 def home() -> ResponseReturnValue:
-    return render_template("doctors/home.html")
+    db = get_session()
+    doctor = _doctor()
+    now = utcnow()
+    to_answer, follow_up = doctors.inbox(db, doctor.id)
+    current, summary = doctors.summary_of(db, doctor)
+    return render_template(
+        "doctors/home.html", doctor=doctor, now=now,
+        to_answer=[doctors.proposal_view(p, now=now) for p in to_answer],
+        follow_up=[doctors.proposal_view(p, now=now) for p in follow_up],
+        current=current, summary=summary, is_open=capacity.is_open(current, paris_today(now)),
+        next_slots=doctors.next_slots(db, doctor.id, now=now),
+    )
+
+
+@bp.get("/propositions/<int:proposal_id>")
+@doctor_required
+def proposal(proposal_id: int) -> ResponseReturnValue:
+    db = get_session()
+    doctor = _doctor()
+    p = _own_proposal(doctor, proposal_id)
+    now = utcnow()
+    shows_identity = p.status == "accepted"
+    if shows_identity:
+        # the GP now reads the patient's identity and contact details: keep a trace
+        audit.record(db, "request.view_by_doctor", now=now, user_id=current_db_user().id,
+                     object_type="patient_request", object_id=p.request_id,
+                     territory_id=p.request.territory_id, ip=client_ip())
+        db.commit()
+    return render_template(
+        "doctors/proposal.html", p=p, view=doctors.proposal_view(p, now=now), shows_identity=shows_identity,
+        patient=p.request.patient if shows_identity else None, decline_form=DeclineForm(),
+        follow_up_form=FollowUpForm(), steps=FOLLOW_UP_STEPS,
+    )
+
+
+@bp.post("/propositions/<int:proposal_id>/accepter")
+@doctor_required
+def accept(proposal_id: int) -> ResponseReturnValue:
+    db = get_session()
+    doctor = _doctor()
+    p = _own_proposal(doctor, proposal_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        flash("Le formulaire a expiré : rechargez la page et recommencez.", "error")
+    elif p.status != "sent":
+        flash("Cette proposition n'attend plus de réponse de votre part.", "error")
+    else:
+        proposals.accept(db, p, now=utcnow(), user_id=current_db_user().id)
+        db.commit()
+        flash("Merci ! Vous avez accepté ce patient : il est prévenu. Voici ses coordonnées.", "success")
+    return redirect(url_for("doctors.proposal", proposal_id=p.id))
+
+
+@bp.post("/propositions/<int:proposal_id>/refuser")
+@doctor_required
+def decline(proposal_id: int) -> ResponseReturnValue:
+    db = get_session()
+    doctor = _doctor()
+    p = _own_proposal(doctor, proposal_id)
+    form = DeclineForm()
+    if not form.validate_on_submit():
+        for error in form.reason.errors:
+            flash(f"Motif : {error}", "error")
+        return redirect(url_for("doctors.proposal", proposal_id=p.id))
+    if p.status != "sent":
+        flash("Cette proposition n'attend plus de réponse de votre part.", "error")
+        return redirect(url_for("doctors.proposal", proposal_id=p.id))
+    proposals.decline(db, p, now=utcnow(), reason=(form.reason.data or "").strip() or None,
+                      user_id=current_db_user().id)
+    db.commit()
+    flash("Proposition refusée. Ce patient ne vous sera plus proposé ; la coordination cherche un autre médecin.",
+          "success")
+    return redirect(url_for("doctors.home"))
+
+
+@bp.post("/propositions/<int:proposal_id>/suivi")
+@doctor_required
+def follow_up(proposal_id: int) -> ResponseReturnValue:
+    db = get_session()
+    doctor = _doctor()
+    p = _own_proposal(doctor, proposal_id)
+    form = FollowUpForm()
+    step = form.step.data if form.validate_on_submit() else None
+    if step not in FOLLOW_UP_STEPS:
+        flash("Action inconnue : rechargez la page et recommencez.", "error")
+        return redirect(url_for("doctors.proposal", proposal_id=p.id))
+    try:
+        proposals.record_follow_up(db, p, now=utcnow(), first_consultation=step == "first_consultation",
+                                   mt_declared=step == "mt_declared", user_id=current_db_user().id)
+    except IllegalTransition:
+        flash("Ce suivi n'est possible que pour un patient que vous avez accepté.", "error")
+        return redirect(url_for("doctors.proposal", proposal_id=p.id))
+    db.commit()
+    if p.request.status == "completed":
+        flash("C'est noté : l'accompagnement de ce patient est terminé. Merci !", "success")
+    else:
+        flash(f"C'est noté : {FOLLOW_UP_STEPS[step].lower()}.", "success")
+    return redirect(url_for("doctors.proposal", proposal_id=p.id))
+
+
+# --- capacity -------------------------------------------------------------------------
+
+
+def _declaration_form(doctor: Doctor) -> DeclarationForm:
+    form = DeclarationForm()
+    form.priority_flags.choices = list(doctors.territory_flags(doctor.territory).items())
+    return form
+
+
+def _prefill(form: DeclarationForm, doctor: Doctor) -> None:
+    db = get_session()
+    current, summary = doctors.summary_of(db, doctor)
+    if current is None or summary is None:
+        return
+    # the new figure counts from now: offer what is still open (remaining + pending)
+    form.new_patients.data = min(doctors.MAX_NEW_PATIENTS, max(0, summary.declared - summary.accepted))
+    if current.valid_until and current.valid_until > paris_today(utcnow()):
+        form.valid_until.data = current.valid_until
+    form.max_km.data = str(current.max_km) if current.max_km in doctors.DISTANCE_CHOICES else "10"
+    form.is_priority_only.data = current.is_priority_only
+    form.priority_flags.data = list(current.priority_flags or [])
+    form.accepts_children.data = current.accepts_children
+    form.does_home_visits.data = current.does_home_visits
+    form.languages.data = list(current.languages or [])
+
+
+def _capacity_page(form: DeclarationForm, doctor: Doctor, *, ask_pending: bool = False,
+                   status: int = 200) -> ResponseReturnValue:
+    db = get_session()
+    now = utcnow()
+    current, summary = doctors.summary_of(db, doctor)
+    return render_template(
+        "doctors/capacity.html", form=form, current=current, summary=summary,
+        is_open=capacity.is_open(current, paris_today(now)), history=doctors.declaration_history(db, doctor.id),
+        ask_pending=ask_pending, languages=doctors.LANGUAGES, flag_labels=doctors.flags_labels,
+        today=paris_today(now),
+    ), status
+
+
+@bp.route("/disponibilite", methods=["GET", "POST"])
+@doctor_required
+def availability() -> ResponseReturnValue:
+    db = get_session()
+    doctor = _doctor()
+    form = _declaration_form(doctor)
+    if request.method == "GET":
+        _prefill(form, doctor)
+        return _capacity_page(form, doctor)
+    if not form.validate_on_submit():
+        return _capacity_page(form, doctor, ask_pending=bool(form.pending_action.data))
+    try:
+        doctors.declare_capacity(
+            db, doctor, now=utcnow(), new_patients=form.new_patients.data or 0,
+            valid_until=form.valid_until.data, max_km=int(form.max_km.data or 0),
+            is_priority_only=form.is_priority_only.data, priority_flags=form.priority_flags.data or [],
+            accepts_children=form.accepts_children.data, does_home_visits=form.does_home_visits.data,
+            languages=form.languages.data or [], pending_action=form.pending_action.data or None,
+            user_id=current_db_user().id,
+        )
+    except doctors.PendingChoiceNeeded as exc:
+        db.rollback()
+        form.pending_action.errors = [str(exc)]
+        return _capacity_page(form, doctor, ask_pending=True)
+    except doctors.DoctorError as exc:
+        db.rollback()
+        getattr(form, exc.field or "new_patients").errors.append(str(exc))
+        return _capacity_page(form, doctor, ask_pending=bool(form.pending_action.data))
+    db.commit()
+    current = capacity.current_declaration(db, doctor.id)
+    if current is not None and current.is_paused:
+        flash("Votre déclaration est enregistrée. Elle reste en pause : reprenez-la quand vous le souhaitez.",
+              "success")
+    else:
+        flash("Votre déclaration est enregistrée. Merci !", "success")
+    return redirect(url_for("doctors.availability"))
+
+
+@bp.post("/disponibilite/pause")
+@doctor_required
+def pause() -> ResponseReturnValue:
+    return _set_paused(True)
+
+
+@bp.post("/disponibilite/reprise")
+@doctor_required
+def resume() -> ResponseReturnValue:
+    return _set_paused(False)
+
+
+def _set_paused(paused: bool) -> ResponseReturnValue:
+    db = get_session()
+    doctor = _doctor()
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        flash("Le formulaire a expiré : rechargez la page et recommencez.", "error")
+        return redirect(url_for("doctors.availability"))
+    try:
+        doctors.set_paused(db, doctor, paused, now=utcnow(), user_id=current_db_user().id)
+    except doctors.DoctorError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("doctors.availability"))
+    db.commit()
+    if paused:
+        flash("Pause enregistrée : la coordination ne vous propose plus de nouveau patient. Les propositions déjà "
+              "envoyées attendent toujours votre réponse.", "success")
+    else:
+        flash("Reprise enregistrée : la coordination peut de nouveau vous proposer des patients.", "success")
+    return redirect(url_for("doctors.availability"))
+
+
+# --- slots ------------------------------------------------------------------------------
+
+
+def _slots_page(one_off: OneOffSlotsForm | None = None, weekly: WeeklySlotsForm | None = None,
+                status: int = 200) -> ResponseReturnValue:
+    db = get_session()
+    doctor = _doctor()
+    now = utcnow()
+    today = paris_today(now)
+    if one_off is None:
+        one_off = OneOffSlotsForm(prefix="ponctuel", formdata=None)
+        one_off.day.data = today + timedelta(days=1)
+    if weekly is None:
+        weekly = WeeklySlotsForm(prefix="hebdo", formdata=None)
+        weekly.until.data = today + timedelta(days=90)
+    rows = slot_patterns.upcoming(db, doctor.id, now=now)
+    return render_template(
+        "doctors/slots.html", rows=rows, one_off=one_off, weekly=weekly, now=now,
+        age_group=lambda r: proposals.age_group(r, now), category=slot_patterns.category_label,
+        free_count=sum(1 for r in rows if r.slot.status == "free"), cancel_form=CancelSlotForm(),
+    ), status
+
+
+def _apply_slot_error(form: OneOffSlotsForm | WeeklySlotsForm, exc: slot_patterns.SlotPatternError) -> None:
+    target = getattr(form, exc.field or "start_time", None) or form.start_time
+    target.errors = [*target.errors, str(exc)]
+
+
+@bp.get("/creneaux")
+@doctor_required
+def slots_page() -> ResponseReturnValue:
+    return _slots_page()
+
+
+@bp.post("/creneaux/ponctuel")
+@doctor_required
+def add_one_off() -> ResponseReturnValue:
+    db = get_session()
+    doctor = _doctor()
+    form = OneOffSlotsForm(prefix="ponctuel")
+    if not form.validate_on_submit():
+        return _slots_page(one_off=form)
+    try:
+        created = slot_patterns.add_one_off(
+            db, doctor, day=form.day.data, start=form.start_time.data,
+            minutes=form.minutes.data or 0, count=form.count.data or 0, now=utcnow(), user_id=current_db_user().id,
+        )
+    except slot_patterns.SlotPatternError as exc:
+        db.rollback()
+        _apply_slot_error(form, exc)
+        return _slots_page(one_off=form)
+    db.commit()
+    flash(f"{len(created)} créneau{'x' if len(created) > 1 else ''} ajouté{'s' if len(created) > 1 else ''}.",
+          "success")
+    return redirect(url_for("doctors.slots_page"))
+
+
+@bp.post("/creneaux/hebdomadaire")
+@doctor_required
+def add_weekly() -> ResponseReturnValue:
+    db = get_session()
+    doctor = _doctor()
+    form = WeeklySlotsForm(prefix="hebdo")
+    if not form.validate_on_submit():
+        return _slots_page(weekly=form)
+    try:
+        created = slot_patterns.add_weekly(
+            db, doctor, weekday=int(form.weekday.data or 0), start=form.start_time.data,
+            minutes=form.minutes.data or 0, count=form.count.data or 0, until=form.until.data,
+            now=utcnow(), user_id=current_db_user().id,
+        )
+    except slot_patterns.SlotPatternError as exc:
+        db.rollback()
+        _apply_slot_error(form, exc)
+        return _slots_page(weekly=form)
+    db.commit()
+    flash(f"{len(created)} créneaux ajoutés, chaque semaine jusqu'à la date choisie.", "success")
+    return redirect(url_for("doctors.slots_page"))
+
+
+@bp.route("/creneaux/<int:slot_id>/annuler", methods=["GET", "POST"])
+@doctor_required
+def cancel_slot(slot_id: int) -> ResponseReturnValue:
+    db = get_session()
+    doctor = _doctor()
+    slot = slot_patterns.slot_of_doctor(db, slot_id, doctor.id)
+    if slot is None:
+        deny()
+    assert slot is not None
+    form = CancelSlotForm()
+    if form.validate_on_submit():
+        try:
+            lost = slot_patterns.cancel(db, slot, now=utcnow(), reason=form.reason.data,
+                                        user_id=current_db_user().id)
+        except slots.SlotUnavailable as exc:
+            db.rollback()
+            form.reason.errors = [*form.reason.errors, str(exc)]
+        else:
+            db.commit()
+            if lost is not None:
+                flash("Créneau annulé. La coordination est prévenue et va proposer un autre rendez-vous au patient.",
+                      "success")
+            else:
+                flash("Créneau annulé.", "success")
+            return redirect(url_for("doctors.slots_page"))
+    return render_template("doctors/cancel_slot.html", slot=slot, form=form,
+                           booked=slot.status in ("booked", "held"))

@@ -1,0 +1,131 @@
+"""Coordinators' pages about the territory's GPs: list, registration, invitation."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+
+from guichet.models import Doctor, Territory
+from guichet.services import doctors
+from guichet.timeutil import utcnow
+from guichet.web.security import current_db_user, deny, staff_required
+from guichet.web.session import get_session
+from guichet.web.staff import bp
+from guichet.web.staff.doctors_forms import ConfirmForm, DoctorRegistrationForm
+
+
+def _territory() -> Territory:
+    territory = current_db_user().territory
+    if territory is None:
+        deny("no_territory")
+    assert territory is not None
+    return territory
+
+
+def _own_doctor(doctor_id: int) -> Doctor:
+    doctor = doctors.doctor_of_territory(get_session(), doctor_id, current_db_user().territory_id)
+    if doctor is None:
+        deny()
+    assert doctor is not None
+    return doctor
+
+
+def _invitation_link(token: str) -> str:
+    return url_for("auth.accept_invitation", token=token, _external=True)
+
+
+@bp.get("/medecins")
+@staff_required
+def doctor_list() -> ResponseReturnValue:
+    db = get_session()
+    territory = _territory()
+    rows = []
+    for doctor in doctors.territory_doctors(db, territory.id):
+        current, summary = doctors.summary_of(db, doctor)
+        rows.append((doctor, doctors.account_state(doctor), current, summary))
+    return render_template("staff/doctors.html", rows=rows, territory=territory)
+
+
+@bp.route("/medecins/nouveau", methods=["GET", "POST"])
+@staff_required
+def doctor_new() -> ResponseReturnValue:
+    db = get_session()
+    territory = _territory()
+    form = DoctorRegistrationForm()
+    if form.validate_on_submit():
+        insee = _pick_commune(form, territory)
+        if insee is not None:
+            now = utcnow()
+            user_id = current_db_user().id
+            try:
+                doctor = doctors.register_doctor(
+                    db, territory, now=now, rpps=form.rpps.data or "", first_name=form.first_name.data or "",
+                    last_name=form.last_name.data or "", email=form.email.data or "", phone=form.phone.data,
+                    practice_address=form.practice_address.data or "", commune_insee=insee,
+                    has_step_free_access=form.has_step_free_access.data, user_id=user_id,
+                )
+                doctors.send_invitation(db, doctor, now=now, link_for=_invitation_link, user_id=user_id)
+            except doctors.DoctorError as exc:
+                db.rollback()
+                field = getattr(form, exc.field or "rpps", form.rpps)
+                field.errors = [*field.errors, str(exc)]
+            else:
+                db.commit()
+                flash(f"{doctor.display_name} est inscrit. L'invitation à créer son mot de passe lui est envoyée "
+                      f"à {doctor.email}.", "success")
+                return redirect(url_for("staff.doctor_detail", doctor_id=doctor.id))
+    return render_template("staff/doctors_new.html", form=form, territory=territory,
+                           show_communes=bool(form.commune_insee.choices))
+
+
+def _pick_commune(form: DoctorRegistrationForm, territory: Territory) -> str | None:
+    """The INSEE code of the practice's commune, or None after putting the question on the form."""
+    try:
+        choices = doctors.territory_communes(get_session(), territory, form.postal_code.data or "")
+    except doctors.DoctorError as exc:
+        form.postal_code.errors = [*form.postal_code.errors, str(exc)]
+        return None
+    if len(choices) == 1:
+        return choices[0].insee
+    form.commune_insee.choices = [("", "Choisissez la commune")] + [(c.insee, c.label) for c in choices]
+    if form.commune_insee.data in {c.insee for c in choices}:
+        return str(form.commune_insee.data)
+    if form.commune_insee.data:
+        form.commune_insee.errors = ["Cette commune ne correspond pas au code postal : choisissez-en une de la liste."]
+    else:
+        form.commune_insee.errors = ["Plusieurs communes ont ce code postal : choisissez celle du cabinet."]
+    return None
+
+
+@bp.get("/medecins/<int:doctor_id>")
+@staff_required
+def doctor_detail(doctor_id: int) -> ResponseReturnValue:
+    db = get_session()
+    doctor = _own_doctor(doctor_id)
+    current, summary = doctors.summary_of(db, doctor)
+    return render_template(
+        "staff/doctors_detail.html", doctor=doctor, state=doctors.account_state(doctor),
+        invitation=doctors.last_invitation(db, doctor), current=current, summary=summary,
+        flag_labels=doctors.flags_labels, languages=doctors.LANGUAGES, form=ConfirmForm(),
+    )
+
+
+@bp.post("/medecins/<int:doctor_id>/invitation")
+@staff_required
+def doctor_invite(doctor_id: int) -> ResponseReturnValue:
+    db = get_session()
+    doctor = _own_doctor(doctor_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        flash("Le formulaire a expiré : rechargez la page et recommencez.", "error")
+        return redirect(url_for("staff.doctor_detail", doctor_id=doctor.id))
+    try:
+        doctors.send_invitation(db, doctor, now=utcnow(), link_for=_invitation_link, user_id=current_db_user().id)
+    except doctors.DoctorError as exc:
+        db.rollback()
+        flash(str(exc), "error")
+    else:
+        db.commit()
+        flash(f"Une nouvelle invitation est envoyée à {doctor.email}. Le lien précédent ne fonctionne plus.",
+              "success")
+    return redirect(url_for("staff.doctor_detail", doctor_id=doctor.id))
