@@ -30,6 +30,10 @@ def fail(message: str) -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from guichet.jobs.cli import jobs_group
+
+    app.cli.add_command(jobs_group)
+
     @app.cli.command("init-db")
     def init_db() -> None:
         """Create or upgrade the database to the latest migration and load the communes."""
@@ -64,6 +68,40 @@ def register_cli(app: Flask) -> None:
         click.echo("Comptes de démonstration :")
         for role, email, password in summary.logins:
             click.echo(f"  {role:15} {email}  /  {password}")
+
+    @app.cli.command("match")
+    @click.argument("territory")
+    @click.option("--dry-run", is_flag=True, help="calculer et afficher sans rien enregistrer")
+    def match(territory: str, dry_run: bool) -> None:
+        """Run the médecin traitant matching of a territory (slug, name or id)."""
+        from guichet.services import matching_runs
+
+        sessionmaker = current_app.extensions["guichet"]["sessionmaker"]
+        with sessionmaker() as db:
+            try:
+                place = geo.find_territory(db, territory)
+                outcome = matching_runs.run_mt(db, place, now=utcnow(), dry_run=dry_run, source="cli")
+            except geo.UnknownTerritory as exc:
+                db.rollback()
+                fail(str(exc))
+                return
+            s, name, seconds = outcome.stats, place.name, outcome.solver_seconds
+            run_id = outcome.run.id if outcome.run is not None else None
+            if dry_run:
+                db.rollback()
+            else:
+                db.commit()
+        click.echo(f"{'Simulation' if dry_run else 'Attribution'} — {name}")
+        click.echo(f"Demandes : {s['n_demands']}, médecins : {s['n_offers']}, places : {s['places']}")
+        click.echo(f"Propositions : {s['n_assigned']} (dont {s['n_pinned']} fixées à la main), "
+                   f"sans proposition : {s['n_unassigned']}")
+        for code, count in sorted(s["unassigned_by_reason"].items()):
+            click.echo(f"  {matching_runs.reason_text(code)} : {count}")
+        click.echo(f"Temps de calcul : {seconds:.3f} s")
+        if dry_run:
+            click.echo("Simulation : rien n'a été enregistré.")
+        elif run_id is not None:
+            click.echo(f"Campagne n° {run_id} enregistrée.")
 
     @app.cli.command("create-territory")
     @click.argument("name")

@@ -21,6 +21,7 @@ from guichet.models.patients import (
     RequestStatus,
     Sex,
 )
+from guichet.models.publication import PublishedWaitingList
 
 __all__ = [
     "ACTIVE_PROPOSAL_STATUSES",
@@ -40,6 +41,7 @@ __all__ = [
     "PatientRequest",
     "Proposal",
     "ProposalStatus",
+    "PublishedWaitingList",
     "RequestEvent",
     "RequestKind",
     "RequestStatus",

@@ -4,4 +4,5 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from guichet.web.public import views  # noqa: E402,F401
+# Route modules register themselves on bp when imported.
+from guichet.web.public import views, waiting_views  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""Scheduled jobs: registry (ids, triggers), runner (JobRun, leader lock), one module per family."""

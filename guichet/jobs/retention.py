@@ -1,0 +1,19 @@
+"""Job: anonymise requests closed past the retention period; purge old audit events."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from guichet.services import retention as retention_service
+
+
+def retention(db: Session, *, now: datetime, settings: Mapping[str, Any]) -> dict[str, int]:
+    """Apply RETENTION_MONTHS and AUDIT_RETENTION_MONTHS."""
+    return retention_service.apply_retention(
+        db, now=now, retention_months=int(settings.get("RETENTION_MONTHS", 24)),
+        audit_months=int(settings.get("AUDIT_RETENTION_MONTHS", 12)),
+    )

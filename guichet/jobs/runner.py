@@ -1,0 +1,170 @@
+"""Run one job: leader lock, JobRun record, one transaction for the job's work.
+
+The JobRun rows are written in their own short transactions, so that a failing job
+is recorded (outcome "failure", error without personal data) while its own work is
+rolled back. On PostgreSQL the run takes an advisory lock on a dedicated connection:
+a second scheduler process finds it taken and records "skipped" instead of running
+the job again. SQLite has no such lock; there, run a single scheduler.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import traceback
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from guichet.jobs.registry import JOBS, JobSpec
+from guichet.models import JobRun
+from guichet.timeutil import utcnow
+
+log = logging.getLogger("guichet.jobs")
+_PACKAGE_ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+@dataclass
+class RunResult:
+    """What a run did, for the CLI and the tests."""
+
+    job_id: str
+    outcome: str
+    run_id: int
+    summary: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+class UnknownJob(LookupError):
+    """No job has this id."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"Tâche inconnue : « {job_id} ». Tâches : {', '.join(JOBS)}.")
+
+
+def lock_key(job_id: str) -> int:
+    """A stable signed 64-bit key for pg_try_advisory_lock, one per job."""
+    digest = hashlib.sha256(f"guichet.job:{job_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _engine_of(sessions: sessionmaker[Session]) -> Engine:
+    bind = sessions.kw.get("bind")
+    if isinstance(bind, Connection):
+        return bind.engine
+    if isinstance(bind, Engine):
+        return bind
+    raise TypeError("the sessionmaker must be bound to an engine or a connection")
+
+
+@contextmanager
+def advisory_lock(sessions: sessionmaker[Session], job_id: str) -> Iterator[bool]:
+    """Yield True when this process may run the job (always on SQLite).
+
+    On PostgreSQL: a session-level advisory lock on a connection of its own, held for
+    the whole run and released at the end (or by the server if the process dies).
+    """
+    engine = _engine_of(sessions)
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    key = lock_key(job_id)
+    conn = engine.connect()
+    try:
+        acquired = bool(conn.execute(select(func.pg_try_advisory_lock(key))).scalar())
+        conn.commit()  # do not sit "idle in transaction" while the job runs
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                conn.execute(select(func.pg_advisory_unlock(key)))
+                conn.commit()
+    finally:
+        conn.close()
+
+
+def safe_error(exc: BaseException) -> str:
+    """The exception's class and where it was raised: never its message (it may name someone)."""
+    where = ""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        path = Path(frame.filename).resolve()
+        # the innermost frame of our own code (not a library's)
+        if path.is_relative_to(_PACKAGE_ROOT) and ".venv" not in path.parts:
+            where = f" ({path.relative_to(_PACKAGE_ROOT)}:{frame.lineno})"
+            break
+    code = getattr(exc, "smtp_code", None)
+    return f"{type(exc).__module__}.{type(exc).__name__}{f' [SMTP {code}]' if code else ''}{where}"
+
+
+def _record(sessions: sessionmaker[Session], run: JobRun) -> int:
+    with sessions.begin() as db:
+        merged = db.merge(run)
+        db.flush()
+        return merged.id
+
+
+def run_job(
+    job_id: str,
+    sessions: sessionmaker[Session],
+    now: datetime | None = None,
+    *,
+    settings: Mapping[str, Any] | None = None,
+    jobs: Mapping[str, JobSpec] | None = None,
+) -> RunResult:
+    """Run the job once now and record a JobRun; return what happened.
+
+    Raises UnknownJob for an unknown id. A failure inside the job is recorded, not raised.
+    `now` is the job's clock (tests move it); `jobs` replaces the registry in tests.
+    """
+    registry = JOBS if jobs is None else jobs
+    if job_id not in registry:
+        raise UnknownJob(job_id)
+    spec = registry[job_id]
+    if settings is None:
+        from guichet.settings import load_settings
+
+        settings = load_settings()
+    start = now or utcnow()
+    with advisory_lock(sessions, job_id) as acquired:
+        if not acquired:
+            run_id = _record(sessions, JobRun(job_id=job_id, started_dt=start, finished_dt=start,
+                                              outcome="skipped", summary={}))
+            log.info("job %s skipped: another process holds its lock", job_id)
+            return RunResult(job_id, "skipped", run_id)
+        run = JobRun(job_id=job_id, started_dt=start, outcome="running", summary={})
+        run.id = _record(sessions, run)
+        clock = time.monotonic()
+        outcome, summary, error = "success", {}, None
+        try:
+            function = spec.function()
+            if spec.mode == "sessionmaker":
+                summary = function(sessions, now=start, settings=settings)
+            else:
+                with sessions.begin() as db:
+                    summary = function(db, now=start, settings=settings)
+        except Exception as exc:  # recorded for the coordinators, then the next job goes on
+            outcome, error = "failure", safe_error(exc)
+            log.error("job %s failed: %s", job_id, error)
+        run.outcome = outcome
+        run.summary = {k: v for k, v in (summary or {}).items()}
+        run.error = error
+        run.finished_dt = start + timedelta(seconds=time.monotonic() - clock)
+        _record(sessions, run)
+        return RunResult(job_id, outcome, run.id, run.summary, error)
+
+
+def last_runs(db: Session) -> dict[str, JobRun]:
+    """The latest run of each job (any outcome)."""
+    latest = (
+        select(JobRun.job_id, func.max(JobRun.id).label("id")).group_by(JobRun.job_id).subquery()
+    )
+    rows = db.scalars(select(JobRun).join(latest, JobRun.id == latest.c.id))
+    return {run.job_id: run for run in rows}

@@ -1,0 +1,136 @@
+"""Coordinators' pages: scheduled job runs, messages in permanent failure, letters to print."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from guichet.jobs import registry
+from guichet.jobs.cli import OUTCOME_LABELS
+from guichet.jobs.runner import last_runs
+from guichet.models import JobRun
+from guichet.services import audit, delivery
+from guichet.timeutil import utcnow
+from guichet.web.security import current_db_user, deny, staff_required
+from guichet.web.session import get_session
+from guichet.web.staff import bp
+from guichet.web.staff.jobs_forms import ConfirmForm
+
+
+def _territory_id() -> int:
+    territory_id = current_db_user().territory_id
+    if territory_id is None:
+        deny("no_territory")
+    assert territory_id is not None
+    return territory_id
+
+
+@bp.get("/taches")
+@staff_required
+def jobs_overview() -> ResponseReturnValue:
+    db = get_session()
+    territory_id = _territory_id()
+    now = utcnow()
+    latest = last_runs(db)
+    jobs = []
+    for job_id, spec in registry.JOBS.items():
+        raw = registry.job_trigger_spec(job_id, current_app.config)
+        try:
+            when = registry.describe_trigger(raw)
+        except Exception:  # a malformed setting is shown, not a crash of the console
+            when = f"horaire invalide : {raw}"
+        jobs.append({"id": job_id, "label": spec.label, "when": when, "last": latest.get(job_id)})
+    failures = db.scalars(
+        select(JobRun).where(JobRun.outcome == "failure", JobRun.started_dt > now - timedelta(days=30))
+        .order_by(JobRun.started_dt.desc()).limit(50)
+    ).all()
+    recent = db.scalars(select(JobRun).order_by(JobRun.id.desc()).limit(30)).all()
+    failed = delivery.failed_messages(db, territory_id)
+    letters = delivery.letters_to_print(db, territory_id)
+    if failed:
+        audit.record(db, "notification.failed.list", now=now, user_id=current_db_user().id,
+                     territory_id=territory_id, count=len(failed))
+        db.commit()
+    return render_template(
+        "staff/jobs.html", jobs=jobs, failures=failures, recent=recent, failed=failed,
+        n_letters=len(letters), labels={s.id: s.label for s in registry.JOBS.values()},
+        outcomes=OUTCOME_LABELS, form=ConfirmForm(),
+    )
+
+
+@bp.post("/taches/messages/<int:notification_id>/renvoyer")
+@staff_required
+def message_retry(notification_id: int) -> ResponseReturnValue:
+    db = get_session()
+    notification = delivery.message_of_territory(db, notification_id, _territory_id())
+    if notification is None:
+        deny()
+    assert notification is not None
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            delivery.retry(db, notification, now=utcnow(), user_id=current_db_user().id)
+        except delivery.NotRetryable as exc:
+            flash(str(exc), "error")
+        else:
+            db.commit()
+            flash("Le message sera renvoyé lors du prochain envoi (dans quelques minutes).", "success")
+    return redirect(url_for("staff.jobs_overview"))
+
+
+@bp.get("/courriers")
+@staff_required
+def letters() -> ResponseReturnValue:
+    db = get_session()
+    territory_id = _territory_id()
+    items = delivery.letters_to_print(db, territory_id)
+    references = {}
+    for item in items:
+        if item.request_id is not None:
+            references[item.id] = (item.context or {}).get("reference", "")
+    return render_template("staff/letters.html", letters=items, references=references)
+
+
+@bp.get("/courriers/<int:notification_id>")
+@staff_required
+def letter_print(notification_id: int) -> ResponseReturnValue:
+    db = get_session()
+    territory_id = _territory_id()
+    letter = delivery.letter_of_territory(db, notification_id, territory_id)
+    if letter is None:
+        deny()
+    assert letter is not None
+    audit.record(db, "letter.view", now=utcnow(), user_id=current_db_user().id,
+                 object_type="notification", object_id=letter.id, territory_id=territory_id,
+                 request_id=letter.request_id)
+    db.commit()
+    return render_template(
+        "staff/letters_print.html", letter=letter, address=delivery.letter_recipient(db, letter),
+        body=delivery.letter_text(letter), form=ConfirmForm(),
+        territory=current_db_user().territory,
+    )
+
+
+@bp.post("/courriers/<int:notification_id>/imprime")
+@staff_required
+def letter_printed(notification_id: int) -> ResponseReturnValue:
+    db = get_session()
+    letter = delivery.letter_of_territory(db, notification_id, _territory_id())
+    if letter is None:
+        deny()
+    assert letter is not None
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            delivery.mark_printed(db, letter, now=utcnow(), user_id=current_db_user().id)
+        except delivery.NotAPrintableLetter as exc:
+            flash(str(exc), "error")
+        else:
+            db.commit()
+            flash("Courrier marqué comme imprimé.", "success")
+    return redirect(url_for("staff.letters"))
+
+
