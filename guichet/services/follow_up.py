@@ -29,25 +29,22 @@ from guichet.models import (
     Territory,
 )
 from guichet.services import notifications, proposals
+from guichet.services.territories import DEFAULT_SETTINGS
 from guichet.services.workflow import change_request_status, is_final_request_status
 from guichet.timeutil import as_utc, paris_today, to_paris
 
-#: delays in days; a territory overrides any of them in its settings
+#: the delays this module reads; their defaults live with every other territory setting
 DEFAULTS: dict[str, int] = {
-    #: a GP who has not answered a proposal gets one reminder after this many days
-    "proposal_reminder_days": 3,
-    #: after acceptance, ask the patient whether the first consultation took place
-    "patient_follow_up_days": 14,
-    #: after acceptance, ask the GP whether they declared themselves médecin traitant
-    "gp_follow_up_days": 30,
-    #: a waiting patient confirms they still need a GP every this many days
-    "waiting_confirmation_days": 90,
-    #: a patient who does not answer within this many days sees the request expire
-    "patient_answer_expiry_days": 30,
-    #: a booked SNP request is closed this many days after its appointment
-    "snp_close_days": 3,
-    #: GPs whose declaration is older than this get the monthly reminder
-    "capacity_reminder_days": 30,
+    name: int(DEFAULT_SETTINGS[name])
+    for name in (
+        "proposal_reminder_days",
+        "patient_follow_up_days",
+        "gp_follow_up_days",
+        "waiting_confirmation_days",
+        "patient_answer_expiry_days",
+        "snp_close_days",
+        "capacity_reminder_days",
+    )
 }
 
 #: follow-up kinds answered by the patient through a yes/no link

@@ -15,18 +15,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from guichet.models import Doctor, PairExclusion, PatientRequest, Proposal
-from guichet.services import capacity, notifications
+from guichet.services import capacity, notifications, territories
 from guichet.services.workflow import IllegalTransition, change_proposal_status, change_request_status
 from guichet.timeutil import age_on, paris_today
 
-#: days a GP has to answer a proposal, unless the territory says otherwise
-DEFAULT_ANSWER_DAYS = 7
 #: statuses in which the proposal holds one of the GP's places
 COMMITTING = ("approved", "sent", "accepted")
-
-
-def territory_setting(request: PatientRequest, name: str, default: Any) -> Any:
-    return (request.territory.settings or {}).get(name, default)
 
 
 def age_group(request: PatientRequest, now: datetime) -> str:
@@ -89,7 +83,7 @@ def approve_and_send(db: Session, proposal: Proposal, *, now: datetime, user_id:
     change_request_status(db, request, "proposed", now=now, actor="staff" if user_id else "system",
                           user_id=user_id)
     change_proposal_status(proposal, "sent", now=now)
-    days = int(territory_setting(request, "proposal_answer_days", DEFAULT_ANSWER_DAYS))
+    days = int(territories.setting(request.territory, "proposal_answer_days"))
     proposal.answer_due_date = paris_today(now) + timedelta(days=days)
     doctor = proposal.doctor
     if doctor.email:

@@ -24,10 +24,20 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "default_doctor_km": 15,
     #: days a GP has to answer a proposal (read by services/proposals.py)
     "proposal_answer_days": 7,
-    #: days after acceptance before asking whether the first consultation took place
-    "follow_up_days": 30,
-    #: days without a successful call before an imported patient is flagged overdue
-    "to_contact_days": 14,
+    #: a GP who has not answered a proposal gets one reminder after this many days
+    "proposal_reminder_days": 3,
+    #: after acceptance, ask the patient whether the first consultation took place
+    "patient_follow_up_days": 14,
+    #: after acceptance, ask the GP whether they declared themselves médecin traitant
+    "gp_follow_up_days": 30,
+    #: a waiting patient confirms they still need a GP every this many days
+    "waiting_confirmation_days": 90,
+    #: a patient who does not answer within this many days sees the request expire
+    "patient_answer_expiry_days": 30,
+    #: a booked SNP request is closed this many days after its appointment
+    "snp_close_days": 3,
+    #: GPs whose declaration is older than this get the monthly reminder
+    "capacity_reminder_days": 30,
 }
 
 #: (minimum, maximum) of each numeric setting, with its French label
@@ -35,8 +45,13 @@ NUMERIC_RANGES: dict[str, tuple[int, int, str]] = {
     "default_patient_km": (1, 200, "Distance acceptée par défaut par un patient (km)"),
     "default_doctor_km": (1, 200, "Distance acceptée par défaut par un médecin (km)"),
     "proposal_answer_days": (1, 30, "Délai de réponse d'un médecin à une proposition (jours)"),
-    "follow_up_days": (1, 180, "Délai avant la relance sur la première consultation (jours)"),
-    "to_contact_days": (1, 90, "Délai pour joindre un patient importé (jours)"),
+    "proposal_reminder_days": (1, 30, "Relance d'un médecin sans réponse après (jours)"),
+    "patient_follow_up_days": (1, 90, "Question au patient sur la première consultation après (jours)"),
+    "gp_follow_up_days": (1, 180, "Question au médecin sur la déclaration de médecin traitant après (jours)"),
+    "waiting_confirmation_days": (7, 365, "Confirmation par le patient qu'il cherche toujours, tous les (jours)"),
+    "patient_answer_expiry_days": (7, 180, "Expiration d'une demande sans réponse du patient après (jours)"),
+    "snp_close_days": (1, 30, "Clôture d'un rendez-vous SNP sans nouvelles après (jours)"),
+    "capacity_reminder_days": (7, 180, "Rappel aux médecins dont la déclaration date de plus de (jours)"),
 }
 WEIGHT_RANGE = (0, 1000)
 

@@ -128,9 +128,17 @@ def test_settings_out_of_range_are_refused_with_french_messages(client, factory,
 def test_settings_service_validates_on_its_own(db, factory, now):
     territory = factory.territory()
     try:
-        territories.update_settings(db, territory, {"priority_weights": {"ald": -1}, "follow_up_days": 999}, now=now)
+        territories.update_settings(db, territory, {"priority_weights": {"ald": -1}, "gp_follow_up_days": 999}, now=now)
     except territories.InvalidSettings as exc:
-        assert set(exc.errors) == {"weight_ald", "follow_up_days"}
+        assert set(exc.errors) == {"weight_ald", "gp_follow_up_days"}
     else:  # pragma: no cover
         raise AssertionError("invalid settings were accepted")
     assert territories.setting(territory, "proposal_answer_days") == 7
+
+
+def test_every_delay_the_jobs_read_is_a_setting_the_admin_can_change():
+    from guichet.services import follow_up
+
+    assert set(follow_up.DEFAULTS) <= set(territories.NUMERIC_RANGES)
+    for name, value in follow_up.DEFAULTS.items():
+        assert territories.DEFAULT_SETTINGS[name] == value
