@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from flask import Flask, render_template
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
 
 from guichet.db import make_engine, make_sessionmaker
@@ -18,6 +19,10 @@ from guichet.web.security import init_security
 from guichet.web.session import close_session
 
 csrf = CSRFProtect()
+
+# WTForms' own messages (a number or date it cannot read, a choice not in the list) in
+# French, for every form; our validators carry their own French messages.
+FlaskForm.Meta.locales = ["fr_FR", "fr"]
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -32,6 +37,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     settings = load_settings(overrides)
     app = Flask(__name__)
     app.config.update(settings)
+    app.config["WTF_I18N_ENABLED"] = False  # no Flask-Babel: use WTForms' bundled French
     app.config["WTF_CSRF_TIME_LIMIT"] = None  # the session's own lifetime bounds the token
     app.config["MAX_CONTENT_LENGTH"] = 20 * 1024 * 1024
 

@@ -42,3 +42,17 @@ def test_staff_and_doctor_areas_require_login(client):
     for path in ("/coordination/", "/medecin/"):
         response = client.get(path)
         assert response.status_code == 302 and "/connexion" in response.headers["Location"]
+
+
+def test_form_library_messages_are_in_french(app):
+    from flask_wtf import FlaskForm
+    from wtforms import DateField, IntegerField
+
+    class Sample(FlaskForm):
+        number = IntegerField("n")
+        day = DateField("d")
+
+    with app.test_request_context(method="POST", data={"number": "douze", "day": "hier"}):
+        form = Sample()
+        assert not form.validate()
+        assert form.errors == {"number": ["N'est pas un entier valide."], "day": ["N'est pas une date valide."]}
