@@ -26,7 +26,7 @@ from guichet.models import (
     Territory,
     User,
 )
-from guichet.services import accounts, audit, capacity, geo, notifications, proposals
+from guichet.services import accounts, audit, capacity, geo, intake, notifications, proposals
 from guichet.services.identifiers import InvalidIdentifier, normalise_email, normalise_phone, normalise_rpps
 from guichet.services.priority import FLAG_LABELS, weights_for
 from guichet.timeutil import as_utc, paris_today
@@ -36,22 +36,8 @@ DUPLICATE_RPPS_MESSAGE = "Un médecin avec ce numéro RPPS est déjà inscrit."
 CAPACITY_LOWERED_REASON = "capacité réduite par le médecin"
 MAX_NEW_PATIENTS = 50
 DISTANCE_CHOICES = (5, 10, 15, 20, 30)
-#: languages a GP may declare besides French, with the codes the patient form uses (ISO 639-1, fsl)
-LANGUAGES = {
-    "en": "Anglais",
-    "ar": "Arabe",
-    "de": "Allemand",
-    "es": "Espagnol",
-    "it": "Italien",
-    "pt": "Portugais",
-    "tr": "Turc",
-    "ro": "Roumain",
-    "ru": "Russe",
-    "uk": "Ukrainien",
-    "pl": "Polonais",
-    "zh": "Chinois",
-    "fsl": "Langue des signes française",
-}
+#: languages a GP may declare besides French: the same codes as the patient form, so they match
+LANGUAGES = intake.LANGUAGES
 
 
 class DoctorError(ValueError):

@@ -40,6 +40,7 @@ LANGUAGES = {
     "ro": "Roumain",
     "ru": "Russe",
     "uk": "Ukrainien",
+    "pl": "Polonais",
     "zh": "Chinois",
     "fsl": "Langue des signes française",
 }

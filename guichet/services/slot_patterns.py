@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from guichet.models import Doctor, PatientRequest, Slot
-from guichet.services import audit, slots
+from guichet.services import audit, intake, slots
 from guichet.timeutil import PARIS, as_utc, paris_today, to_paris
 
 MIN_MINUTES = 10
@@ -171,11 +171,7 @@ def category_label(request: PatientRequest | None) -> str:
     """The reason category of a booked request, in French, for the GP to prepare the visit."""
     if request is None or not request.snp_category:
         return ""
-    try:  # the category labels belong to the patient intake
-        from guichet.services.intake import SNP_CATEGORIES
-    except ImportError:  # pragma: no cover - intake not installed
-        return request.snp_category
-    return SNP_CATEGORIES.get(request.snp_category, request.snp_category)
+    return intake.SNP_CATEGORIES.get(request.snp_category, request.snp_category)
 
 
 def slot_of_doctor(db: Session, slot_id: int, doctor_id: int) -> Slot | None:

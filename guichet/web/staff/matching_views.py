@@ -193,9 +193,8 @@ def _back(proposal: Any) -> ResponseReturnValue:
     return redirect(url_for("staff.matching_home"))
 
 
-@bp.post("/attribution/propositions/<int:proposal_id>/refuser")
-@staff_required
-def matching_reject(proposal_id: int) -> ResponseReturnValue:
+def _proposal_action(proposal_id: int, action: Any, message: Any) -> ResponseReturnValue:
+    """Apply one arbitration action to a proposal of the staff member's territory."""
     territory = _territory()
     proposal = _proposal_of_territory(proposal_id, territory)
     if not ActionForm().validate_on_submit():
@@ -203,35 +202,32 @@ def matching_reject(proposal_id: int) -> ResponseReturnValue:
         return _back(proposal)
     db = get_session()
     try:
-        arbitration.reject(db, proposal, user=current_db_user(), now=utcnow())
+        action(db, proposal, user=current_db_user(), now=utcnow())
     except arbitration.ArbitrationError as exc:
         db.rollback()
         flash(str(exc), "error")
         return _back(proposal)
     db.commit()
-    flash(f"Proposition refusée : la demande {proposal.request.reference} reste en attente.", "success")
+    flash(message(proposal), "success")
     return _back(proposal)
+
+
+@bp.post("/attribution/propositions/<int:proposal_id>/refuser")
+@staff_required
+def matching_reject(proposal_id: int) -> ResponseReturnValue:
+    return _proposal_action(
+        proposal_id, arbitration.reject,
+        lambda p: f"Proposition refusée : la demande {p.request.reference} reste en attente.",
+    )
 
 
 @bp.post("/attribution/propositions/<int:proposal_id>/exclure")
 @staff_required
 def matching_exclude(proposal_id: int) -> ResponseReturnValue:
-    territory = _territory()
-    proposal = _proposal_of_territory(proposal_id, territory)
-    if not ActionForm().validate_on_submit():
-        flash("Le formulaire a expiré : rechargez la page.", "error")
-        return _back(proposal)
-    db = get_session()
-    try:
-        arbitration.exclude(db, proposal, user=current_db_user(), now=utcnow())
-    except arbitration.ArbitrationError as exc:
-        db.rollback()
-        flash(str(exc), "error")
-        return _back(proposal)
-    db.commit()
-    flash(f"{proposal.doctor.display_name} ne sera plus proposé(e) pour la demande "
-          f"{proposal.request.reference}.", "success")
-    return _back(proposal)
+    return _proposal_action(
+        proposal_id, arbitration.exclude,
+        lambda p: f"{p.doctor.display_name} ne sera plus proposé(e) pour la demande {p.request.reference}.",
+    )
 
 
 @bp.route("/attribution/demandes/<int:request_id>/attribuer", methods=["GET", "POST"])

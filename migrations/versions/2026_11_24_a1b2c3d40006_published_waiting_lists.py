@@ -1,7 +1,7 @@
 """Schema changes of issue 8 (scheduled jobs): the published waiting-list snapshots.
 
 Revision ID: a1b2c3d40006
-Revises: a1b2c3d40005
+Revises: 7b1dd574a371
 Create Date: 2026-11-24
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import guichet.db
 
 revision: str = "a1b2c3d40006"
-down_revision: str | None = "a1b2c3d40005"
+down_revision: str | None = "7b1dd574a371"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
