@@ -19,6 +19,8 @@ from guichet.services import capacity, notifications, territories
 from guichet.services.workflow import IllegalTransition, change_proposal_status, change_request_status
 from guichet.timeutil import age_on, paris_today
 
+#: age bands shown to GPs before they accept (wide enough not to identify anyone)
+AGE_BANDS = ((16, 29), (30, 44), (45, 59), (60, 69), (70, 79), (80, 89))
 #: statuses in which the proposal holds one of the GP's places
 COMMITTING = ("approved", "sent", "accepted")
 
@@ -31,9 +33,9 @@ def age_group(request: PatientRequest, now: datetime) -> str:
     age = age_on(birth, paris_today(now))
     if age < 16:
         return "moins de 16 ans"
-    for upper in (30, 45, 60, 70, 80, 90):
-        if age < upper:
-            return f"{upper - 15 if upper <= 60 else upper - 10}–{upper - 1} ans"
+    for low, high in AGE_BANDS:
+        if low <= age <= high:
+            return f"{low}–{high} ans"
     return "90 ans et plus"
 
 

@@ -117,3 +117,14 @@ def test_cancelling_a_booked_slot_needs_a_reason_and_alerts_staff(db, factory, n
     assert request.status == "waiting" and slot.status == "cancelled"
     assert db.scalar(select(Notification).where(Notification.recipient_user_id == staff.id,
                                                 Notification.template == "slot_cancelled_alert"))
+
+
+@pytest.mark.parametrize("age,label", [(5, "moins de 16 ans"), (16, "16–29 ans"), (29, "16–29 ans"),
+                                       (30, "30–44 ans"), (69, "60–69 ans"), (70, "70–79 ans"),
+                                       (89, "80–89 ans"), (90, "90 ans et plus")])
+def test_gps_see_non_overlapping_age_bands(factory, now, age, label):
+    from datetime import date
+
+    birth = date(now.year - age, 1, 1)
+    request = factory.request(patient=factory.patient(birth_date=birth))
+    assert proposals.age_group(request, now) == label
