@@ -20,6 +20,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from guichet.services import doctors, slot_patterns
+from guichet.web.intake_forms import choices
 
 CHOICE_MESSAGE = "Choisissez parmi les valeurs proposées."
 
@@ -93,7 +94,7 @@ class DeclarationForm(FlaskForm):
     )
     max_km = SelectField(
         "Distance maximale entre le domicile du patient et votre cabinet",
-        choices=[(str(km), f"{km} km") for km in doctors.DISTANCE_CHOICES],
+        choices=choices((str(km), f"{km} km") for km in doctors.DISTANCE_CHOICES),
         default="10", invalid_choice_message=CHOICE_MESSAGE,
     )
     is_priority_only = BooleanField("Seulement des patients prioritaires")
@@ -105,12 +106,12 @@ class DeclarationForm(FlaskForm):
     does_home_visits = BooleanField("Je fais des visites à domicile")
     languages = CheckboxesField(
         "Langues que vous parlez en plus du français",
-        choices=list(doctors.LANGUAGES.items()),
+        choices=choices(doctors.LANGUAGES.items()),
     )
     pending_action = RadioField(
         "Que faire des propositions en attente de votre réponse ?",
-        choices=[("keep", "Je les garde : je répondrai à chacune"),
-                 ("return", "Je les rends à la coordination, qui les proposera à un autre médecin")],
+        choices=choices([("keep", "Je les garde : je répondrai à chacune"),
+                         ("return", "Je les rends à la coordination, qui les proposera à un autre médecin")]),
         validate_choice=False,  # checked by the service, only when the choice is needed
     )
 
@@ -149,7 +150,7 @@ class OneOffSlotsForm(FlaskForm):
 class WeeklySlotsForm(FlaskForm):
     weekday = SelectField(
         "Jour de la semaine",
-        choices=[(str(i), name.capitalize()) for i, name in enumerate(slot_patterns.WEEKDAYS)],
+        choices=choices((str(i), name.capitalize()) for i, name in enumerate(slot_patterns.WEEKDAYS)),
         invalid_choice_message=CHOICE_MESSAGE,
     )
     start_time = FrTimeField("Heure du premier créneau",
