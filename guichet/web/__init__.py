@@ -140,6 +140,17 @@ def _register_errors(app: Flask) -> None:
 
     from flask_wtf.csrf import CSRFError
 
+    from guichet.services.workflow import IllegalTransition
+    from guichet.web.session import get_session
+
+    @app.errorhandler(IllegalTransition)
+    def _illegal(exc: IllegalTransition) -> tuple[str, int]:
+        # A page left open while someone else moved the request on: nothing is saved.
+        get_session().rollback()
+        text = (f"{exc} La situation a changé depuis l'affichage de la page : "
+                "revenez en arrière et rechargez-la. Rien n'a été enregistré.")
+        return render_template("errors/error.html", title="Action impossible", text=text, code=409), 409
+
     @app.errorhandler(CSRFError)
     def _csrf(_exc: CSRFError) -> tuple[str, int]:
         text = ("Le formulaire a expiré ou n'a pas été envoyé depuis ce site. "

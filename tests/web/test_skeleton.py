@@ -56,3 +56,30 @@ def test_form_library_messages_are_in_french(app):
         form = Sample()
         assert not form.validate()
         assert form.errors == {"number": ["N'est pas un entier valide."], "day": ["N'est pas une date valide."]}
+
+
+def test_an_illegal_transition_from_a_stale_page_is_a_french_409_and_saves_nothing(app, factory, db, now):
+    from guichet.services.workflow import change_request_status
+    from guichet.web.session import get_session
+
+    request = factory.request(status="waiting")
+    change_request_status(db, request, "cancelled", now=now, reason="duplicate")
+    db.commit()
+
+    @app.post("/_test/requalify/<int:rid>")
+    def requalify(rid):
+        session = get_session()
+        req = session.get(type(request), rid)
+        req.close_reason = "changed before the error"
+        change_request_status(session, req, "waiting", now=now)  # cancelled -> waiting: illegal
+        session.commit()
+        return "saved"
+
+    response = app.test_client().post(f"/_test/requalify/{request.id}")
+    assert response.status_code == 409
+    import html as html_lib
+
+    page = html_lib.unescape(response.get_data(as_text=True))
+    assert "Action impossible" in page and "Rien n'a été enregistré" in page
+    db.expire_all()
+    assert request.status == "cancelled" and request.close_reason == "duplicate"
