@@ -90,3 +90,33 @@ def cancel(db: Session, slot: Slot, *, now: datetime, reason: str | None = None,
             )
     db.flush()
     return request
+
+
+def release_for_request(db: Session, request: PatientRequest, *, now: datetime) -> Slot | None:
+    """Free the slot a request holds (the patient cancels) and tell the GP.
+
+    A future slot becomes free again for someone else; a past one is left as it is.
+    Returns the freed slot, or None when the request held none.
+    """
+    slot = db.scalar(select(Slot).where(Slot.request_id == request.id))
+    if slot is None:
+        return None
+    if as_utc(slot.start_dt) <= now:
+        return None
+    slot.status = "free"
+    slot.request_id = None
+    slot.booked_dt = None
+    db.flush()
+    doctor = slot.doctor
+    if doctor.email:
+        from guichet.timeutil import to_paris
+
+        start = to_paris(slot.start_dt)
+        notifications.enqueue(
+            db, template="snp_cancelled_by_patient", subject="Un rendez-vous de soins non programmés est libéré",
+            dedup_key=f"slot:{slot.id}:released:{request.id}", now=now, email=doctor.email,
+            user_id=doctor.user.id if doctor.user else None, territory_id=request.territory_id,
+            context={"doctor_name": doctor.display_name, "reference": request.reference,
+                     "date": start.strftime("%d/%m/%Y"), "time": start.strftime("%H h %M")},
+        )
+    return slot

@@ -141,7 +141,7 @@ _SNP_TEXTS = {
     S.BOOKED: StatusText(
         "Votre rendez-vous est réservé",
         "L'heure et l'adresse vous ont été communiquées par téléphone ou par e-mail. Si "
-        "vous ne pouvez pas y aller, prévenez le cabinet ou la CPTS pour libérer le créneau.",
+        "vous ne pouvez pas y aller, annulez ci-dessous : le créneau servira à quelqu'un d'autre.",
     ),
     S.COMPLETED: StatusText("Votre demande est terminée", "Nous vous souhaitons un bon rétablissement."),
     S.NO_SHOW: StatusText(
@@ -176,22 +176,22 @@ def status_text(request: PatientRequest) -> StatusText:
 
 
 def can_withdraw(request: PatientRequest) -> bool:
-    # a booked appointment is cancelled with the practice, which frees the slot for others
-    return not is_final_request_status(request.status) and request.status != S.BOOKED
+    return not is_final_request_status(request.status)
 
 
 def withdraw(db: Session, request: PatientRequest, *, now: datetime) -> None:
-    """The patient withdraws: the request closes and any pending proposal is cancelled.
+    """The patient withdraws; pending proposals are cancelled, a booked slot is freed.
 
-    Raises TrackingError when the request is closed or has a booked appointment.
+    A freed slot can serve someone else, and its GP is told.
+
+    Raises TrackingError when the request is already closed.
     """
     if not can_withdraw(request):
-        if request.status == S.BOOKED:
-            raise TrackingError(
-                "Votre rendez-vous est déjà réservé : pour l'annuler, appelez le cabinet "
-                "ou la CPTS afin que le créneau profite à quelqu'un d'autre."
-            )
         raise TrackingError("Cette demande est déjà close.")
+    if request.status == S.BOOKED:
+        from guichet.services import slots
+
+        slots.release_for_request(db, request, now=now)
     change_request_status(db, request, S.WITHDRAWN, now=now, actor="patient", reason="withdrawn")
     from guichet.services import proposals
 

@@ -89,11 +89,27 @@ def test_withdrawing_a_proposed_request_gives_the_gp_place_back(client, db, fact
     assert capacity.remaining_by_doctor(db, [doctor.id], now=now)[doctor.id][1] == 1
 
 
-def test_a_booked_snp_appointment_cannot_be_withdrawn_online(client, db, factory):
-    req = factory.request(kind="snp", status="booked")
+def test_cancelling_a_booked_snp_appointment_frees_the_slot_and_tells_the_gp(client, db, factory):
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from guichet.models import Notification
+    from guichet.services import slots
+    from guichet.timeutil import utcnow
+
+    territory = factory.territory()
+    doctor = factory.doctor(territory=territory)
+    slot = factory.slot(doctor, start=utcnow() + timedelta(days=2))
+    req = factory.request(kind="snp", patient=factory.patient(territory=territory))
+    slots.book(db, slot.id, req, now=utcnow())
+    db.commit()
     client.post(f"/suivi/{req.tracking_token}/retirer")
-    db.refresh(req)
-    assert req.status == "booked"
+    db.expire_all()
+    assert req.status == "withdrawn"
+    assert slot.status == "free" and slot.request_id is None
+    assert db.scalar(select(Notification).where(Notification.template == "snp_cancelled_by_patient",
+                                                Notification.recipient_email == doctor.email))
 
 
 def test_update_contact_changes_only_what_is_filled_and_keeps_history(client, db, factory):
