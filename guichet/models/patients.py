@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -53,6 +54,13 @@ class Sex(enum.StrEnum):
     FEMALE = "F"
     MALE = "M"
     OTHER = "X"
+
+
+#: the statuses of a request still in progress, for the partial unique index
+OPEN_REQUEST_CONDITION = (
+    "identity_key IS NOT NULL AND status IN "
+    "('to_contact', 'submitted', 'waiting', 'proposed', 'matched', 'booked')"
+)
 
 
 def _in(column: str, values: type[enum.StrEnum]) -> str:
@@ -171,6 +179,10 @@ class PatientRequest(Base):
     #: identity hash of an insurer-list row, so that re-importing creates nothing twice
     import_key: Mapped[str | None] = mapped_column(String(64))
     import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    #: SHA-256 of the folded birth name, first names and birth date: with the partial
+    #: unique index below, the same person cannot hold two open requests of one kind,
+    #: even when a double click submits the form twice at the same instant
+    identity_key: Mapped[str | None] = mapped_column(String(64))
 
     patient: Mapped[Patient] = relationship(back_populates="requests")
     territory: Mapped[Territory] = relationship()
@@ -190,6 +202,15 @@ class PatientRequest(Base):
         # The queues staff open every day: by kind/status, most urgent first.
         Index("ix_requests_queue", "territory_id", "kind", "status", "priority_score"),
         Index("ix_requests_waiting_since", "territory_id", "status", "waiting_since_dt"),
+        Index(
+            "uq_requests_one_open_per_person",
+            "territory_id",
+            "kind",
+            "identity_key",
+            unique=True,
+            sqlite_where=text(OPEN_REQUEST_CONDITION),
+            postgresql_where=text(OPEN_REQUEST_CONDITION),
+        ),
     )
 
     @property

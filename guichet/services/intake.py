@@ -8,20 +8,19 @@ and queues the acknowledgement. Nothing is written when a rule fails.
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from guichet.models import Patient, PatientRequest, Territory
 from guichet.models.patients import RequestKind, RequestStatus
 from guichet.services import geo, notifications
 from guichet.services.identifiers import InvalidIdentifier, normalise_email, normalise_phone
-from guichet.services.requests import create_request
+from guichet.services.requests import create_request, fold_name
 from guichet.services.tracking import tracking_url
 from guichet.services.workflow import FINAL_REQUEST_STATUSES
 from guichet.timeutil import age_on, paris_today
@@ -168,13 +167,7 @@ class SnpRequestData(PersonData):
 # --- identity -----------------------------------------------------------------------
 
 
-def identity_key(name: str | None) -> str:
-    """A name folded for comparison: no accents, no case, hyphens and spaces alike."""
-    if not name:
-        return ""
-    text = unicodedata.normalize("NFKD", name)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+identity_key = fold_name
 
 
 def same_person(patient: Patient, data: PersonData) -> bool:
@@ -489,6 +482,39 @@ def _initial_status(channel: str, status: str | None) -> str:
     return RequestStatus.SUBMITTED if channel == "web" else RequestStatus.WAITING
 
 
+def _insert(
+    db: Session,
+    territory: Territory,
+    kind: str,
+    data: PersonData,
+    *,
+    channel: str,
+    now: datetime,
+    base_url: str,
+    build: Callable[[], PatientRequest],
+) -> PatientRequest:
+    """Create the rows in a savepoint; a twin submitted at the same instant is caught here.
+
+    The duplicate check above reads, then we insert: two identical submissions (a double
+    click) can both pass the read. The database's partial unique index stops the second
+    one, which then becomes a DuplicateRequest like any other; a reference number taken
+    by a concurrent submission is simply retried.
+    """
+    for attempt in range(3):
+        try:
+            with db.begin_nested():
+                return build()
+        except IntegrityError:
+            existing = find_open_duplicate(db, territory, kind, data)
+            if existing is not None:
+                if channel == "web":
+                    _remind_existing(db, existing, now=now, base_url=base_url)
+                raise DuplicateRequest(existing) from None
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 def submit_mt_request(
     db: Session,
     data: MtRequestData,
@@ -516,35 +542,40 @@ def submit_mt_request(
         if channel == "web":
             _remind_existing(db, existing, now=now, base_url=base_url)
         raise DuplicateRequest(existing)
-    patient = _new_patient(
-        territory, data, now,
-        is_ald=data.is_ald,
-        is_css=data.is_css,
-        is_pregnant=data.is_pregnant,
-        is_disabled=data.is_disabled,
-        hospital_discharge_date=data.hospital_discharge_date,
-        previous_mt_left_date=data.previous_mt_left_date,
-        max_km=data.max_km,
-        needs_home_visit=data.needs_home_visit,
-        needs_step_free=data.needs_step_free,
-        languages=data.languages,
-    )
-    db.add(patient)
-    request = create_request(
-        db, patient,
-        kind=RequestKind.MT,
-        channel=channel,
-        status=_initial_status(channel, status),
-        now=now,
-        actor="patient" if channel == "web" else "staff",
-        user_id=user_id,
-        children_birth_dates=sorted(d.isoformat() for d in data.children_birth_dates),
-        is_consented=True,
-        consent_dt=now,
-    )
-    _acknowledge(db, request, now=now, base_url=base_url, channel=channel)
-    db.flush()
-    return request
+
+    def build() -> PatientRequest:
+        patient = _new_patient(
+            territory, data, now,
+            is_ald=data.is_ald,
+            is_css=data.is_css,
+            is_pregnant=data.is_pregnant,
+            is_disabled=data.is_disabled,
+            hospital_discharge_date=data.hospital_discharge_date,
+            previous_mt_left_date=data.previous_mt_left_date,
+            max_km=data.max_km,
+            needs_home_visit=data.needs_home_visit,
+            needs_step_free=data.needs_step_free,
+            languages=data.languages,
+        )
+        db.add(patient)
+        request = create_request(
+            db, patient,
+            kind=RequestKind.MT,
+            channel=channel,
+            status=_initial_status(channel, status),
+            now=now,
+            actor="patient" if channel == "web" else "staff",
+            user_id=user_id,
+            children_birth_dates=sorted(d.isoformat() for d in data.children_birth_dates),
+            is_consented=True,
+            consent_dt=now,
+        )
+        _acknowledge(db, request, now=now, base_url=base_url, channel=channel)
+        db.flush()
+        return request
+
+    return _insert(db, territory, RequestKind.MT, data, channel=channel, now=now, base_url=base_url,
+                   build=build)
 
 
 def submit_snp_request(
@@ -573,24 +604,29 @@ def submit_snp_request(
         if channel == "web":
             _remind_existing(db, existing, now=now, base_url=base_url)
         raise DuplicateRequest(existing)
-    patient = _new_patient(territory, data, now)
-    db.add(patient)
-    request = create_request(
-        db, patient,
-        kind=RequestKind.SNP,
-        channel=channel,
-        status=_initial_status(channel, status),
-        now=now,
-        actor="patient" if channel == "web" else "staff",
-        user_id=user_id,
-        snp_category=data.snp_category,
-        snp_reason=data.snp_reason,
-        snp_since=data.snp_since,
-        snp_availability=availability_slots(data.availability, now),
-        snp_commune_insee=data.commune_insee,
-        is_consented=True,
-        consent_dt=now,
-    )
-    _acknowledge(db, request, now=now, base_url=base_url, channel=channel)
-    db.flush()
-    return request
+
+    def build() -> PatientRequest:
+        patient = _new_patient(territory, data, now)
+        db.add(patient)
+        request = create_request(
+            db, patient,
+            kind=RequestKind.SNP,
+            channel=channel,
+            status=_initial_status(channel, status),
+            now=now,
+            actor="patient" if channel == "web" else "staff",
+            user_id=user_id,
+            snp_category=data.snp_category,
+            snp_reason=data.snp_reason,
+            snp_since=data.snp_since,
+            snp_availability=availability_slots(data.availability, now),
+            snp_commune_insee=data.commune_insee,
+            is_consented=True,
+            consent_dt=now,
+        )
+        _acknowledge(db, request, now=now, base_url=base_url, channel=channel)
+        db.flush()
+        return request
+
+    return _insert(db, territory, RequestKind.SNP, data, channel=channel, now=now, base_url=base_url,
+                   build=build)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 import secrets
+import unicodedata
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -28,6 +31,23 @@ def new_reference(db: Session, kind: str, now: datetime) -> str:
     )
     number = int(last[len(prefix):]) + 1 if last else 1
     return f"{prefix}{number:06d}"
+
+
+def fold_name(name: str | None) -> str:
+    """A name folded for comparison: no accents, no case, hyphens and spaces alike."""
+    if not name:
+        return ""
+    folded = unicodedata.normalize("NFKD", name)
+    folded = "".join(c for c in folded if not unicodedata.combining(c)).casefold()
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", folded).split())
+
+
+def person_key(patient: Patient) -> str | None:
+    """The identity key of a patient (birth name, first names, birth date), or None if unknown."""
+    if patient.birth_date is None or not patient.birth_name:
+        return None
+    raw = f"{fold_name(patient.birth_name)}|{fold_name(patient.first_names)}|{patient.birth_date.isoformat()}"
+    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def situation_of(patient: Patient) -> Situation:
@@ -80,6 +100,7 @@ def create_request(
         submitted_dt=submitted,
         waiting_since_dt=submitted,
         status_changed_dt=now,
+        identity_key=person_key(patient),
         **fields,
     )
     request.territory = patient.territory

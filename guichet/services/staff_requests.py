@@ -11,13 +11,14 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from guichet.models import ACTIVE_PROPOSAL_STATUSES, Proposal, RequestEvent, User
 from guichet.models.patients import PatientRequest
 from guichet.services import audit, geo, proposals
 from guichet.services.identifiers import InvalidIdentifier, normalise_email, normalise_phone
-from guichet.services.requests import refresh_priority
+from guichet.services.requests import person_key, refresh_priority
 from guichet.services.workflow import (
     CANCEL_REASONS,
     IllegalTransition,
@@ -195,8 +196,18 @@ def edit(db: Session, request: PatientRequest, values: Mapping[str, Any], *, use
     changed = [k for k, v in clean.items() if getattr(patient, k) != v]
     if not changed:
         return []
-    for key in changed:
-        setattr(patient, key, clean[key])
+    try:
+        with db.begin_nested():
+            for key in changed:
+                setattr(patient, key, clean[key])
+            for own in patient.requests:  # the identity key follows the corrected identity
+                own.identity_key = person_key(patient)
+            db.flush()
+    except IntegrityError:
+        raise InvalidEdit({"birth_name": (
+            "Une autre demande en cours existe déjà pour cette personne (même nom, prénoms et date "
+            "de naissance) : fusionnez plutôt les deux demandes avec « Marquer comme doublon »."
+        )}) from None
     refresh_priority(request, now=now)
     db.add(RequestEvent(
         request=request, at_dt=now, actor="staff", user_id=user_id, kind="edit",
