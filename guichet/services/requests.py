@@ -6,7 +6,7 @@ import hashlib
 import re
 import secrets
 import unicodedata
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -42,12 +42,17 @@ def fold_name(name: str | None) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", folded).split())
 
 
-def person_key(patient: Patient) -> str | None:
-    """The identity key of a patient (birth name, first names, birth date), or None if unknown."""
-    if patient.birth_date is None or not patient.birth_name:
+def identity_key(birth_name: str | None, first_names: str | None, birth_date: date | None) -> str | None:
+    """SHA-256 of the folded birth name, first names and birth date; None if one is unknown."""
+    if birth_date is None or not birth_name:
         return None
-    raw = f"{fold_name(patient.birth_name)}|{fold_name(patient.first_names)}|{patient.birth_date.isoformat()}"
+    raw = f"{fold_name(birth_name)}|{fold_name(first_names)}|{birth_date.isoformat()}"
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def person_key(patient: Patient) -> str | None:
+    """The identity key of a patient: one open request per person and kind (see the model)."""
+    return identity_key(patient.birth_name, patient.first_names, patient.birth_date)
 
 
 def situation_of(patient: Patient) -> Situation:

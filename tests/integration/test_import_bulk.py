@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from sqlalchemy import func, select
 
 from guichet.models import PatientRequest, RequestEvent
@@ -20,20 +18,17 @@ def big_file(n: int) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode("utf-8")
 
 
-def test_five_thousand_rows_import_in_seconds_and_only_once(db, factory, now):
+def test_five_thousand_rows_import_only_once(db, factory, now):
+    # Speed is measured by `python -m guichet.bench_import`, not asserted here.
     territory = factory.territory()
     factory.request(factory.patient(territory))  # references continue after existing ones
     data = big_file(5000)
-    started = time.perf_counter()
     report = insurer_import.preview(db, territory, data, now=now)
-    preview_s = time.perf_counter() - started
     assert report.n_ok == 5000 and report.n_errors == 0
-    started = time.perf_counter()
     batch = insurer_import.confirm(db, territory, data, "cpam.csv", now=now)
-    confirm_s = time.perf_counter() - started
-    print(f"\n5,000-row import: preview {preview_s:.2f} s, confirm {confirm_s:.2f} s")
     assert batch.n_imported == 5000
-    assert preview_s < 15 and confirm_s < 30  # seconds, with a wide margin for slow CI machines
+    assert db.scalar(select(func.count()).select_from(PatientRequest).where(
+        PatientRequest.import_batch_id == batch.id, PatientRequest.identity_key.is_(None))) == 0
     refs = db.scalars(select(PatientRequest.reference).where(
         PatientRequest.import_batch_id == batch.id)).all()
     assert len(set(refs)) == 5000 and "MT-2026-000001" not in refs and "MT-2026-000002" in refs

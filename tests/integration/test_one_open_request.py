@@ -105,3 +105,4 @@ def test_a_double_click_submits_once(tmp_path_factory, is_postgres):
         engine.dispose()
     finally:
         cleanup()
+
