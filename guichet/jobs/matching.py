@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from guichet.models import MatchingRun, Territory
+from guichet.services import territories as territory_settings
 from guichet.timeutil import PARIS, paris_today
 
 SOURCE = "scheduler"
@@ -28,14 +29,19 @@ def nightly_matching(db: Session, *, now: datetime, settings: Mapping[str, Any])
     """Run the MT matching once a day for each territory with automatic matching.
 
     The drafts wait for the coordinators' review, or go to the GPs at once when the
-    territory allows automatic approval (matching_runs.run_mt does that). A territory
-    already matched by the scheduler today is skipped, so a second run changes nothing.
+    territory allows automatic approval (matching_runs.run_mt does that). The scheduler
+    ticks every few minutes: a territory runs at or after its own time of day (setting
+    "nightly_matching_time"), and one already matched by the scheduler today is skipped,
+    so a second run changes nothing.
     """
     from guichet.services import matching_runs
 
-    counts = {"territories": 0, "skipped": 0, "drafts": 0, "sent": 0}
+    counts = {"territories": 0, "skipped": 0, "not_yet": 0, "drafts": 0, "sent": 0}
     territories = db.scalars(select(Territory).where(Territory.is_auto_matching).order_by(Territory.id))
     for territory in territories.all():
+        if not territory_settings.is_due(territory, "nightly_matching_time", now):
+            counts["not_yet"] += 1
+            continue
         if _already_ran_today(db, territory, now):
             counts["skipped"] += 1
             continue

@@ -45,9 +45,9 @@ JOBS: dict[str, JobSpec] = {
     spec.id: spec
     for spec in (
         JobSpec("nightly_matching", "Attribution automatique de la nuit",
-                "guichet.jobs.matching:nightly_matching", "02:30"),
+                "guichet.jobs.matching:nightly_matching", "*/15"),
         JobSpec("publication", "Publication des listes d'attente et synthèses",
-                "guichet.jobs.publication:publication", "06:30"),
+                "guichet.jobs.publication:publication", "*/15"),
         JobSpec("follow_ups", "Relances et expirations",
                 "guichet.jobs.follow_ups:follow_ups", "08:00"),
         JobSpec("capacity_reminders", "Rappel de mise à jour des disponibilités",

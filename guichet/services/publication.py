@@ -28,7 +28,7 @@ from guichet.models import (
     Territory,
     User,
 )
-from guichet.services import capacity, notifications
+from guichet.services import capacity, notifications, territories
 from guichet.services.geo import haversine_km
 from guichet.services.priority import priority_flags
 from guichet.services.requests import situation_of
@@ -156,12 +156,24 @@ def nearby_waiting(doctor: Doctor, radius_km: float, by_commune: Mapping[tuple[f
 
 
 def publish_all(db: Session, *, now: datetime, settings: Mapping[str, Any]) -> dict[str, int]:
-    """Publish every territory's snapshot, then the coordinators' and GPs' digests."""
+    """Publish each territory's snapshot and digests once a day, at or after its own time.
+
+    The scheduler ticks every few minutes; a territory whose "publication_time" has not
+    come yet, or that was already published today, is left alone.
+    """
     day = paris_today(now)
     stamp = day.isoformat()
     base_url = str(settings.get("BASE_URL", "")).rstrip("/")
-    counts = {"published": 0, "staff_digests": 0, "gp_digests": 0}
+    counts = {"published": 0, "staff_digests": 0, "gp_digests": 0, "not_yet": 0, "already": 0}
     for territory in db.scalars(select(Territory).order_by(Territory.id)).all():
+        if not territories.is_due(territory, "publication_time", now):
+            counts["not_yet"] += 1
+            continue
+        if db.scalar(select(PublishedWaitingList.id).where(
+                PublishedWaitingList.territory_id == territory.id,
+                PublishedWaitingList.publication_date == day)) is not None:
+            counts["already"] += 1
+            continue
         publish(db, territory, now=now)
         counts["published"] += 1
         figures = staff_digest_counts(db, territory, now=now)

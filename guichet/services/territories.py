@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,7 @@ from guichet.services import audit
 from guichet.services.priority import DEFAULT_WEIGHTS, FLAG_LABELS
 from guichet.services.requests import refresh_priority
 from guichet.services.workflow import FINAL_REQUEST_STATUSES
+from guichet.timeutil import to_paris
 
 #: every setting a territory may override, with its default; read with `setting()`
 DEFAULT_SETTINGS: dict[str, Any] = {
@@ -38,6 +40,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "snp_close_days": 3,
     #: GPs whose declaration is older than this get the monthly reminder
     "capacity_reminder_days": 30,
+    #: time of day (Europe/Paris) of the nightly matching of this territory
+    "nightly_matching_time": "02:30",
+    #: time of day (Europe/Paris) of the waiting-list publication and the digests
+    "publication_time": "06:30",
 }
 
 #: (minimum, maximum) of each numeric setting, with its French label
@@ -53,6 +59,13 @@ NUMERIC_RANGES: dict[str, tuple[int, int, str]] = {
     "snp_close_days": (1, 30, "Clôture d'un rendez-vous SNP sans nouvelles après (jours)"),
     "capacity_reminder_days": (7, 180, "Rappel aux médecins dont la déclaration date de plus de (jours)"),
 }
+#: times of day of this territory's daily jobs (the scheduler ticks every few minutes and
+#: runs a territory once a day, at or after its time), with their French labels
+TIME_SETTINGS: dict[str, str] = {
+    "nightly_matching_time": "Heure de l'attribution automatique de la nuit (HH:MM, heure de Paris)",
+    "publication_time": "Heure de publication des listes d'attente et des synthèses (HH:MM, heure de Paris)",
+}
+TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 WEIGHT_RANGE = (0, 1000)
 
 WEIGHT_LABELS = {
@@ -125,9 +138,25 @@ def validate_settings(values: Mapping[str, Any]) -> dict[str, Any]:
                 errors[key] = error
             else:
                 clean[key] = number
+    for key, label in TIME_SETTINGS.items():
+        if key in values and values[key] is not None:
+            value = str(values[key]).strip().replace("h", ":").replace("H", ":")
+            if len(value) == 4 and value[1] == ":":
+                value = "0" + value
+            if TIME_RE.match(value):
+                clean[key] = value
+            else:
+                errors[key] = f"{label} : indiquez une heure au format HH:MM, par exemple 02:30."
     if errors:
         raise InvalidSettings(errors)
     return clean
+
+
+def is_due(territory: Territory, name: str, now: datetime) -> bool:
+    """True once today's time of this daily job (a TIME_SETTINGS key) has come, in Paris."""
+    hours, minutes = (int(part) for part in str(setting(territory, name)).split(":"))
+    local = to_paris(now)
+    return (local.hour, local.minute) >= (hours, minutes)
 
 
 def update_settings(

@@ -141,7 +141,8 @@ def test_jobs_list_shows_each_job_its_paris_trigger_and_last_run(runner, session
     for job_id in JOBS:
         assert job_id in result.output
     assert "Europe/Paris" in result.output
-    assert "tous les jours à 02 h 30" in result.output
+    assert "tous les jours à 03 h 30" in result.output  # retention
+    assert "toutes les 15 minutes" in result.output  # per-territory daily jobs look every 15 min
     assert "24/11/2026 10:00 — réussie" in result.output  # retention's run, shown in Paris time
     assert "jamais exécutée" in result.output
 

@@ -142,3 +142,15 @@ def test_every_delay_the_jobs_read_is_a_setting_the_admin_can_change():
     assert set(follow_up.DEFAULTS) <= set(territories.NUMERIC_RANGES)
     for name, value in follow_up.DEFAULTS.items():
         assert territories.DEFAULT_SETTINGS[name] == value
+
+
+def test_admin_sets_the_time_of_the_nightly_matching_and_a_wrong_time_is_explained(client, factory, db):
+    territory, _ = _admin(factory, client)
+    page = client.get("/coordination/admin/reglages").get_data(as_text=True)
+    assert 'value="02:30"' in page and "Heure de l&#39;attribution automatique" in page
+    bad = client.post("/coordination/admin/reglages", data=_settings_data(nightly_matching_time="25:00"))
+    assert bad.status_code == 422 and "format HH:MM" in bad.get_data(as_text=True)
+    good = client.post("/coordination/admin/reglages", data=_settings_data(nightly_matching_time="4h15"))
+    assert good.status_code == 302
+    db.refresh(territory)
+    assert territories.setting(territory, "nightly_matching_time") == "04:15"

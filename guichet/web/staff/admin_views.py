@@ -114,6 +114,8 @@ def admin_settings() -> ResponseReturnValue:
             getattr(form, f"weight_{key}").data = int(current["priority_weights"][key])
         for key in territories.NUMERIC_RANGES:
             getattr(form, key).data = int(current[key])
+        for key in territories.TIME_SETTINGS:
+            getattr(form, key).data = current[key]
         form.is_auto_approval.data = territory.is_auto_approval
         form.is_auto_matching.data = territory.is_auto_matching
     if form.validate_on_submit():
@@ -121,6 +123,7 @@ def admin_settings() -> ResponseReturnValue:
         values = {
             "priority_weights": {k: getattr(form, f"weight_{k}").data for k in DEFAULT_WEIGHTS},
             **{k: getattr(form, k).data for k in territories.NUMERIC_RANGES},
+            **{k: getattr(form, k).data for k in territories.TIME_SETTINGS},
         }
         try:
             recomputed = territories.update_settings(

@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from guichet.services.priority import DEFAULT_WEIGHTS
 from guichet.services.staff_requests import CONTACT_OUTCOMES
-from guichet.services.territories import NUMERIC_RANGES, WEIGHT_LABELS, WEIGHT_RANGE
+from guichet.services.territories import NUMERIC_RANGES, TIME_SETTINGS, WEIGHT_LABELS, WEIGHT_RANGE
 from guichet.services.users import STAFF_ROLES
 from guichet.services.workflow import CANCEL_REASONS
 
@@ -169,8 +169,17 @@ class SettingsForm(FlaskForm):
     def range_fields(self) -> list[Any]:
         return [getattr(self, k) for k in NUMERIC_RANGES]
 
+    def time_fields(self) -> list[Any]:
+        return [getattr(self, k) for k in TIME_SETTINGS]
+
 
 for _key in DEFAULT_WEIGHTS:
     setattr(SettingsForm, f"weight_{_key}", _weight_field(_key))
 for _key in NUMERIC_RANGES:
     setattr(SettingsForm, _key, _range_field(_key))
+for _key, _label in TIME_SETTINGS.items():
+    # the service checks the format and says what is wrong (territories.validate_settings)
+    setattr(SettingsForm, _key, StringField(
+        _label, validators=[InputRequired("Indiquez une heure, par exemple 02:30.")],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    ))
