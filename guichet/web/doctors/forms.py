@@ -74,9 +74,6 @@ class CheckboxesField(SelectMultipleField):
         super().__init__(*args, **kwargs)
 
 
-class ConfirmForm(FlaskForm):
-    """A button alone: only the CSRF token to check."""
-
 
 class DeclarationForm(FlaskForm):
     new_patients = FrIntegerField(

@@ -18,7 +18,6 @@ from guichet.timeutil import paris_today, utcnow
 from guichet.web.doctors import bp
 from guichet.web.doctors.forms import (
     CancelSlotForm,
-    ConfirmForm,
     DeclarationForm,
     DeclineForm,
     FollowUpForm,
@@ -98,10 +97,7 @@ def accept(proposal_id: int) -> ResponseReturnValue:
     db = get_session()
     doctor = _doctor()
     p = _own_proposal(doctor, proposal_id)
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        flash("Le formulaire a expiré : rechargez la page et recommencez.", "error")
-    elif p.status != "sent":
+    if p.status != "sent":
         flash("Cette proposition n'attend plus de réponse de votre part.", "error")
     else:
         proposals.accept(db, p, now=utcnow(), user_id=current_db_user().id)
@@ -249,10 +245,6 @@ def resume() -> ResponseReturnValue:
 def _set_paused(paused: bool) -> ResponseReturnValue:
     db = get_session()
     doctor = _doctor()
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        flash("Le formulaire a expiré : rechargez la page et recommencez.", "error")
-        return redirect(url_for("doctors.availability"))
     try:
         doctors.set_paused(db, doctor, paused, now=utcnow(), user_id=current_db_user().id)
     except doctors.DoctorError as exc:

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from guichet.models import PublishedWaitingList, Territory
 from guichet.services import follow_up, publication
 from guichet.timeutil import utcnow
+from guichet.web.forms import ButtonForm
 from guichet.web.public import bp
-from guichet.web.public.waiting_forms import ConfirmAnswerForm
 from guichet.web.ratelimit import limiter
 from guichet.web.session import get_session
 
@@ -55,7 +55,7 @@ def answer(token: str, answer: str) -> ResponseReturnValue:
     if answer not in ("oui", "non"):
         abort(404)
     db = get_session()
-    form = ConfirmAnswerForm()
+    form = ButtonForm()
     try:
         item = follow_up.find_answerable(db, token)
     except follow_up.AnswerError as exc:

@@ -37,5 +37,3 @@ class DoctorRegistrationForm(FlaskForm):
     has_step_free_access = BooleanField("Cabinet accessible sans marche (fauteuil roulant)")
 
 
-class ConfirmForm(FlaskForm):
-    """A button alone: only the CSRF token to check."""

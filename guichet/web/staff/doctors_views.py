@@ -8,10 +8,11 @@ from flask.typing import ResponseReturnValue
 from guichet.models import Doctor, Territory
 from guichet.services import doctors
 from guichet.timeutil import utcnow
+from guichet.web.forms import ButtonForm
 from guichet.web.security import current_db_user, deny, staff_required
 from guichet.web.session import get_session
 from guichet.web.staff import bp
-from guichet.web.staff.doctors_forms import ConfirmForm, DoctorRegistrationForm
+from guichet.web.staff.doctors_forms import DoctorRegistrationForm
 
 
 def _territory() -> Territory:
@@ -106,7 +107,7 @@ def doctor_detail(doctor_id: int) -> ResponseReturnValue:
     return render_template(
         "staff/doctors_detail.html", doctor=doctor, state=doctors.account_state(doctor),
         invitation=doctors.last_invitation(db, doctor), current=current, summary=summary,
-        flag_labels=doctors.flags_labels, languages=doctors.LANGUAGES, form=ConfirmForm(),
+        flag_labels=doctors.flags_labels, languages=doctors.LANGUAGES, form=ButtonForm(),
     )
 
 
@@ -115,10 +116,6 @@ def doctor_detail(doctor_id: int) -> ResponseReturnValue:
 def doctor_invite(doctor_id: int) -> ResponseReturnValue:
     db = get_session()
     doctor = _own_doctor(doctor_id)
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        flash("Le formulaire a expiré : rechargez la page et recommencez.", "error")
-        return redirect(url_for("staff.doctor_detail", doctor_id=doctor.id))
     try:
         doctors.send_invitation(db, doctor, now=utcnow(), link_for=_invitation_link, user_id=current_db_user().id)
     except doctors.DoctorError as exc:

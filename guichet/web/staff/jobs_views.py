@@ -14,10 +14,10 @@ from guichet.jobs.runner import last_runs
 from guichet.models import JobRun
 from guichet.services import audit, delivery
 from guichet.timeutil import utcnow
+from guichet.web.forms import ButtonForm
 from guichet.web.security import current_db_user, deny, staff_required
 from guichet.web.session import get_session
 from guichet.web.staff import bp
-from guichet.web.staff.jobs_forms import ConfirmForm
 
 
 def _territory_id() -> int:
@@ -57,7 +57,7 @@ def jobs_overview() -> ResponseReturnValue:
     return render_template(
         "staff/jobs.html", jobs=jobs, failures=failures, recent=recent, failed=failed,
         n_letters=len(letters), labels={s.id: s.label for s in registry.JOBS.values()},
-        outcomes=OUTCOME_LABELS, form=ConfirmForm(),
+        outcomes=OUTCOME_LABELS, form=ButtonForm(),
     )
 
 
@@ -69,7 +69,7 @@ def message_retry(notification_id: int) -> ResponseReturnValue:
     if notification is None:
         deny()
     assert notification is not None
-    form = ConfirmForm()
+    form = ButtonForm()
     if form.validate_on_submit():
         try:
             delivery.retry(db, notification, now=utcnow(), user_id=current_db_user().id)
@@ -109,7 +109,7 @@ def letter_print(notification_id: int) -> ResponseReturnValue:
     db.commit()
     return render_template(
         "staff/letters_print.html", letter=letter, address=delivery.letter_recipient(db, letter),
-        body=delivery.letter_text(letter), form=ConfirmForm(),
+        body=delivery.letter_text(letter), form=ButtonForm(),
         territory=current_db_user().territory,
     )
 
@@ -122,7 +122,7 @@ def letter_printed(notification_id: int) -> ResponseReturnValue:
     if letter is None:
         deny()
     assert letter is not None
-    form = ConfirmForm()
+    form = ButtonForm()
     if form.validate_on_submit():
         try:
             delivery.mark_printed(db, letter, now=utcnow(), user_id=current_db_user().id)

@@ -13,12 +13,6 @@ def _id(value: object) -> int:
     return int(text) if text.isdigit() and len(text) < 12 else 0
 
 
-class RunForm(FlaskForm):
-    """Start a run or a simulation (CSRF only)."""
-
-
-class ActionForm(FlaskForm):
-    """A one-button action on a proposal (CSRF only)."""
 
 
 class SelectionForm(FlaskForm):

@@ -26,14 +26,13 @@ from guichet.services import (
 from guichet.services.priority import FLAG_LABELS
 from guichet.services.workflow import PROPOSAL_STATUS_LABELS
 from guichet.timeutil import paris_today, to_paris, utcnow
+from guichet.web.forms import ButtonForm
 from guichet.web.ratelimit import client_ip
 from guichet.web.security import current_db_user, deny, staff_required
 from guichet.web.session import get_session
 from guichet.web.staff import bp
 from guichet.web.staff.matching_forms import (
-    ActionForm,
     ReassignForm,
-    RunForm,
     SelectionForm,
     SlotBookForm,
     SnpConfirmForm,
@@ -76,16 +75,12 @@ def matching_home() -> ResponseReturnValue:
                            .order_by(MatchingRun.id.desc()).limit(10)))
     pending = len(arbitration.pending_drafts(db, territory))
     return render_template("staff/matching.html", territory=territory, runs=runs, pending=pending,
-                           form=RunForm())
+                           form=ButtonForm())
 
 
 @bp.post("/attribution/lancer")
 @staff_required
 def matching_run() -> ResponseReturnValue:
-    form = RunForm()
-    if not form.validate_on_submit():
-        flash("Le formulaire a expiré : rechargez la page et relancez.", "error")
-        return redirect(url_for("staff.matching_home"))
     db = get_session()
     territory = _territory()
     now = utcnow()
@@ -113,16 +108,12 @@ def matching_run() -> ResponseReturnValue:
 @bp.post("/attribution/simulation")
 @staff_required
 def matching_dry_run() -> ResponseReturnValue:
-    form = RunForm()
-    if not form.validate_on_submit():
-        flash("Le formulaire a expiré : rechargez la page et relancez.", "error")
-        return redirect(url_for("staff.matching_home"))
     db = get_session()
     territory = _territory()
     now = utcnow()
     outcome = matching_runs.run_mt(db, territory, now=now, user=current_db_user(), dry_run=True)
     page = render_template("staff/matching_dry_run.html", territory=territory, outcome=outcome, now=now,
-                           summary=matching_runs.patient_summary, form=RunForm())
+                           summary=matching_runs.patient_summary, form=ButtonForm())
     # a simulation stores nothing but the audit of what was shown
     db.rollback()
     territory = _territory()
@@ -152,7 +143,7 @@ def matching_review(run_id: int) -> ResponseReturnValue:
     db.commit()
     return render_template("staff/matching_run.html", territory=territory, now=now,
                            summary=matching_runs.patient_summary, select_form=SelectionForm(),
-                           action_form=ActionForm(), flag_labels=FLAG_LABELS,
+                           action_form=ButtonForm(), flag_labels=FLAG_LABELS,
                            status_labels=PROPOSAL_STATUS_LABELS, **data)
 
 
@@ -197,9 +188,6 @@ def _proposal_action(proposal_id: int, action: Any, message: Any) -> ResponseRet
     """Apply one arbitration action to a proposal of the staff member's territory."""
     territory = _territory()
     proposal = _proposal_of_territory(proposal_id, territory)
-    if not ActionForm().validate_on_submit():
-        flash("Le formulaire a expiré : rechargez la page.", "error")
-        return _back(proposal)
     db = get_session()
     try:
         action(db, proposal, user=current_db_user(), now=utcnow())
@@ -294,16 +282,13 @@ def snp_home() -> ResponseReturnValue:
     _audit("snp.board", territory, object_type="territory", object_id=territory.id,
            requests=[r.id for r in data["requests"]][:500])
     db.commit()
-    return render_template("staff/snp_board.html", now=now, forms=forms, run_form=RunForm(),
+    return render_template("staff/snp_board.html", now=now, forms=forms, run_form=ButtonForm(),
                            summary=matching_runs.patient_summary, periods=matching_runs.SNP_PERIOD_LABELS, **data)
 
 
 @bp.post("/snp/suggestions")
 @staff_required
 def snp_suggest() -> ResponseReturnValue:
-    if not RunForm().validate_on_submit():
-        flash("Le formulaire a expiré : rechargez la page.", "error")
-        return redirect(url_for("staff.snp_home"))
     db = get_session()
     territory = _territory()
     now = utcnow()
