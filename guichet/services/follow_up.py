@@ -22,7 +22,6 @@ from guichet.models import (
     Doctor,
     FollowUp,
     Notification,
-    Patient,
     PatientRequest,
     Proposal,
     Slot,
@@ -82,29 +81,9 @@ def date_fr(value: datetime) -> str:
     return to_paris(value).strftime("%d/%m/%Y")
 
 
-def patient_email(patient: Patient) -> str | None:
-    """Where to write to the patient: the helper who filled in the form, or None for a letter."""
-    if patient.contact_preference == "letter":
-        return None
-    if patient.filled_by != "self" and patient.proxy_email:
-        return patient.proxy_email
-    return patient.email
-
-
 def _has_follow_up(kind: str, *, proposal: bool) -> Any:
     column = FollowUp.proposal_id == Proposal.id if proposal else FollowUp.request_id == PatientRequest.id
     return exists().where(FollowUp.kind == kind, column)
-
-
-def _notify_patient(db: Session, request: PatientRequest, *, template: str, subject: str, key: str,
-                    now: datetime, context: dict[str, Any]) -> None:
-    notifications.enqueue(
-        db, template=template, subject=subject, dedup_key=key, now=now,
-        email=patient_email(request.patient), request_id=request.id,
-        territory_id=request.territory_id,
-        context={"reference": request.reference, "first_names": request.patient.first_names,
-                 "territory_name": request.territory.name, **context},
-    )
 
 
 def _gp_context(proposal: Proposal, now: datetime, settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -190,10 +169,10 @@ def ask_first_consultation(db: Session, *, now: datetime, settings: Mapping[str,
         if due > now:
             continue
         follow_up = _ask(db, request, "patient_first_consultation", due=due, now=now, proposal=proposal)
-        _notify_patient(
+        notifications.notify_patient(
             db, request, template="followup_patient_first_consultation",
             subject="Avez-vous rencontré votre nouveau médecin traitant ?",
-            key=f"followup:patient_first_consultation:{proposal.id}", now=now,
+            dedup_key=f"followup:patient_first_consultation:{proposal.id}", now=now,
             context={"doctor_name": proposal.doctor.display_name,
                      **answer_urls(settings, follow_up.answer_token or "")},
         )
@@ -244,10 +223,10 @@ def ask_after_snp_visit(db: Session, *, now: datetime, settings: Mapping[str, An
     )
     for slot, request in db.execute(query).all():
         follow_up = _ask(db, request, "snp_after_visit", due=slot.end_dt + timedelta(days=1), now=now)
-        _notify_patient(
+        notifications.notify_patient(
             db, request, template="followup_snp_after_visit",
             subject="Votre rendez-vous de soins non programmés s'est-il bien passé ?",
-            key=f"followup:snp_after_visit:{request.id}", now=now,
+            dedup_key=f"followup:snp_after_visit:{request.id}", now=now,
             context={"doctor_name": slot.doctor.display_name, "date": date_fr(slot.start_dt),
                      **answer_urls(settings, follow_up.answer_token or "")},
         )
@@ -285,10 +264,10 @@ def ask_still_waiting(db: Session, *, now: datetime, settings: Mapping[str, Any]
             continue
         follow_up = _ask(db, request, "patient_still_waiting", due=due, now=now)
         expiry = now + timedelta(days=delay(request.territory, "patient_answer_expiry_days"))
-        _notify_patient(
+        notifications.notify_patient(
             db, request, template="followup_patient_still_waiting",
             subject="Recherchez-vous toujours un médecin traitant ?",
-            key=f"followup:patient_still_waiting:{request.id}:{follow_up.id}", now=now,
+            dedup_key=f"followup:patient_still_waiting:{request.id}:{follow_up.id}", now=now,
             context={"answer_before": date_fr(expiry),
                      **answer_urls(settings, follow_up.answer_token or "")},
         )
@@ -314,10 +293,10 @@ def expire_unanswered(db: Session, *, now: datetime) -> int:
         if request.status != "waiting":
             continue  # the request moved on (proposed, closed): nothing to expire
         change_request_status(db, request, "expired", now=now, actor="system", reason="no_answer")
-        _notify_patient(
+        notifications.notify_patient(
             db, request, template="request_expired_no_answer",
             subject="Votre demande de médecin traitant est close",
-            key=f"request:{request.id}:expired_no_answer", now=now, context={},
+            dedup_key=f"request:{request.id}:expired_no_answer", now=now, context={},
         )
         count += 1
     db.flush()

@@ -415,20 +415,11 @@ def _new_patient(territory: Territory, data: PersonData, now: datetime, **extra:
     )
 
 
-def contact_email(patient: Patient) -> str | None:
-    """Where messages about the request go: the helper when someone filled it for the patient."""
-    if patient.contact_preference == "letter":
-        return None
-    if patient.filled_by != "self" and patient.proxy_email:
-        return patient.proxy_email
-    return patient.email
-
-
 def _acknowledge(
     db: Session, request: PatientRequest, *, now: datetime, base_url: str, channel: str
 ) -> None:
     patient = request.patient
-    email = contact_email(patient)
+    email = notifications.patient_email(patient)
     # a patient without e-mail is told on screen (web) or by letter when staff chose letters
     if email is None and patient.contact_preference != "letter":
         return
@@ -456,7 +447,7 @@ def _remind_existing(
 ) -> None:
     """Send the existing link to the contact on file, at most once a day."""
     patient = existing.patient
-    email = contact_email(patient)
+    email = notifications.patient_email(patient)
     notifications.enqueue(
         db,
         template="request_exists",

@@ -15,7 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from guichet.models import Notification
+from guichet.models import Notification, Patient, PatientRequest
 
 MAIL_TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates" / "mail"
 
@@ -67,6 +67,37 @@ def enqueue(
     db.add(notification)
     db.flush()
     return notification
+
+
+def patient_email(patient: Patient) -> str | None:
+    """Where messages about a request go; None means a printed letter.
+
+    The helper who filled the request in for the patient is the follow-up contact.
+    """
+    if patient.contact_preference == "letter":
+        return None
+    if patient.filled_by != "self" and patient.proxy_email:
+        return patient.proxy_email
+    return patient.email
+
+
+def notify_patient(
+    db: Session,
+    request: PatientRequest,
+    *,
+    template: str,
+    subject: str,
+    dedup_key: str,
+    now: datetime,
+    context: dict[str, Any],
+) -> Notification:
+    """Enqueue a message about a request for its contact (e-mail, or a letter to print)."""
+    return enqueue(
+        db, template=template, subject=subject, dedup_key=dedup_key, now=now,
+        email=patient_email(request.patient), request_id=request.id, territory_id=request.territory_id,
+        context={"reference": request.reference, "first_names": request.patient.first_names,
+                 "territory_name": request.territory.name, **context},
+    )
 
 
 def render(template: str, context: dict[str, Any]) -> tuple[str, str]:

@@ -110,30 +110,17 @@ def approve_and_send(db: Session, proposal: Proposal, *, now: datetime, user_id:
     db.flush()
 
 
-def _notify_patient(db: Session, request: PatientRequest, template: str, subject: str, key: str,
-                    now: datetime, context: dict[str, Any]) -> None:
-    patient = request.patient
-    email = patient.proxy_email if patient.filled_by != "self" and patient.proxy_email else patient.email
-    if patient.contact_preference == "letter":
-        email = None
-    notifications.enqueue(
-        db, template=template, subject=subject, dedup_key=key, now=now, email=email,
-        request_id=request.id, territory_id=request.territory_id,
-        context={"reference": request.reference, "first_names": patient.first_names,
-                 "territory_name": request.territory.name, **context},
-    )
-
-
 def accept(db: Session, proposal: Proposal, *, now: datetime, user_id: int | None = None) -> None:
     """The GP accepts: the request is matched and the patient is told who their GP is."""
     change_proposal_status(proposal, "accepted", now=now)
     change_request_status(db, proposal.request, "matched", now=now, actor="doctor", user_id=user_id)
     doctor = proposal.doctor
-    _notify_patient(
-        db, proposal.request, "proposal_accepted", "Un médecin traitant accepte de vous suivre",
-        f"proposal:{proposal.id}:accepted", now,
-        {"doctor_name": doctor.display_name, "practice_address": doctor.practice_address,
-         "practice_commune": doctor.commune.name, "doctor_phone": doctor.phone or ""},
+    notifications.notify_patient(
+        db, proposal.request, template="proposal_accepted",
+        subject="Un médecin traitant accepte de vous suivre",
+        dedup_key=f"proposal:{proposal.id}:accepted", now=now,
+        context={"doctor_name": doctor.display_name, "practice_address": doctor.practice_address,
+                 "practice_commune": doctor.commune.name, "doctor_phone": doctor.phone or ""},
     )
     db.flush()
 

@@ -38,20 +38,16 @@ def book(db: Session, slot_id: int, request: PatientRequest, *, now: datetime,
     db.refresh(slot)
     change_request_status(db, request, "booked", now=now, actor="staff" if user_id else "system",
                           user_id=user_id)
-    patient = request.patient
     doctor = slot.doctor
     from guichet.timeutil import to_paris
 
     start = to_paris(slot.start_dt)
-    notifications.enqueue(
-        db, template="snp_booked", subject="Votre rendez-vous de soins non programmés",
+    notifications.notify_patient(
+        db, request, template="snp_booked", subject="Votre rendez-vous de soins non programmés",
         dedup_key=f"slot:{slot.id}:booked:{request.id}", now=now,
-        email=None if patient.contact_preference == "letter" else patient.email,
-        request_id=request.id, territory_id=request.territory_id,
-        context={"reference": request.reference, "first_names": patient.first_names,
-                 "doctor_name": doctor.display_name, "practice_address": doctor.practice_address,
+        context={"doctor_name": doctor.display_name, "practice_address": doctor.practice_address,
                  "practice_commune": doctor.commune.name, "date": start.strftime("%d/%m/%Y"),
-                 "time": start.strftime("%H h %M"), "territory_name": request.territory.name},
+                 "time": start.strftime("%H h %M")},
     )
     db.flush()
     return slot

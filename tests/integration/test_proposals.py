@@ -128,3 +128,15 @@ def test_gps_see_non_overlapping_age_bands(factory, now, age, label):
     birth = date(now.year - age, 1, 1)
     request = factory.request(patient=factory.patient(birth_date=birth))
     assert proposals.age_group(request, now) == label
+
+
+def test_the_helper_who_filled_in_the_request_is_told_of_the_booking(db, factory, now):
+    territory = factory.territory()
+    slot = factory.slot(factory.doctor(territory=territory))
+    patient = factory.patient(territory=territory, filled_by="relative", proxy_relation="fille",
+                              proxy_email="fille@exemple.fr")
+    request = factory.request(kind="snp", patient=patient)
+    slots.book(db, slot.id, request, now=now)
+    message = db.scalar(select(Notification).where(Notification.template == "snp_booked"))
+    assert message.recipient_email == "fille@exemple.fr"
+    assert message.context["reference"] == request.reference

@@ -19,7 +19,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from guichet.models import PatientRequest
-from guichet.services import intake, tracking
+from guichet.services import intake, notifications, tracking
 from guichet.services.identifiers import InvalidIdentifier
 from guichet.timeutil import utcnow
 from guichet.web.intake_forms import (
@@ -157,7 +157,7 @@ def confirmation(token: str) -> ResponseReturnValue:
     return render_template(
         "public/confirmation.html", req=req,
         link=tracking.tracking_url(current_app.config["BASE_URL"], token),
-        email_sent=intake.contact_email(req.patient) is not None,
+        email_sent=notifications.patient_email(req.patient) is not None,
     )
 
 
