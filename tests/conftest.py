@@ -134,6 +134,20 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
+def expiring_client(app: Flask, db: Session) -> FlaskClient:
+    """A client after whose every request the test's session re-reads the database."""
+
+    class ExpiringClient(FlaskClient):
+        def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            response = super().open(*args, **kwargs)
+            db.expire_all()
+            return response
+
+    app.test_client_class = ExpiringClient
+    return app.test_client()
+
+
+@pytest.fixture
 def runner(app: Flask):  # type: ignore[no-untyped-def]
     return app.test_cli_runner()
 

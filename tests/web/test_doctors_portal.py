@@ -5,7 +5,6 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from guichet.models import AuditEvent, Notification, PairExclusion, Slot
@@ -21,17 +20,8 @@ def frozen_clock(monkeypatch):
 
 
 @pytest.fixture
-def client(app, db):
-    """A client after whose every request the test's session re-reads the database."""
-
-    class ExpiringClient(FlaskClient):
-        def open(self, *args, **kwargs):
-            response = super().open(*args, **kwargs)
-            db.expire_all()
-            return response
-
-    app.test_client_class = ExpiringClient
-    return app.test_client()
+def client(expiring_client):
+    return expiring_client
 
 
 def text(response):

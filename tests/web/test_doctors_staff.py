@@ -3,7 +3,6 @@
 import html
 
 import pytest
-from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from guichet.models import AuditEvent, Doctor, Notification, User
@@ -22,17 +21,8 @@ def frozen_clock(monkeypatch):
 
 
 @pytest.fixture
-def client(app, db):
-    """A client after whose every request the test's session re-reads the database."""
-
-    class ExpiringClient(FlaskClient):
-        def open(self, *args, **kwargs):
-            response = super().open(*args, **kwargs)
-            db.expire_all()
-            return response
-
-    app.test_client_class = ExpiringClient
-    return app.test_client()
+def client(expiring_client):
+    return expiring_client
 
 
 def text(response):
