@@ -153,21 +153,34 @@ def _ask(db: Session, request: PatientRequest, kind: str, *, due: datetime, now:
     return follow_up
 
 
+def _accepted_due(db: Session, kind: str, done_column: Any, delay_name: str,
+                  now: datetime) -> list[tuple[Proposal, datetime]]:
+    """Accepted proposals whose `kind` question is due, with its due date.
+
+    Due `delay_name` days after acceptance; skipped once answered (`done_column` set) or asked.
+    """
+    query = (
+        select(Proposal).join(Proposal.request)
+        .where(Proposal.status == "accepted", done_column.is_(None),
+               Proposal.answered_dt.is_not(None), PatientRequest.status == "matched",
+               ~_has_follow_up(kind, proposal=True))
+        .order_by(Proposal.id)
+    )
+    due_items = []
+    for proposal in db.scalars(query).all():
+        assert proposal.answered_dt is not None
+        due = proposal.answered_dt + timedelta(days=delay(proposal.request.territory, delay_name))
+        if due <= now:
+            due_items.append((proposal, due))
+    return due_items
+
+
 def ask_first_consultation(db: Session, *, now: datetime, settings: Mapping[str, Any]) -> int:
     """D+14 after acceptance: "have you had your first consultation?" to the patient."""
     count = 0
-    query = (
-        select(Proposal).join(Proposal.request)
-        .where(Proposal.status == "accepted", Proposal.first_consultation_dt.is_(None),
-               Proposal.answered_dt.is_not(None), PatientRequest.status == "matched",
-               ~_has_follow_up("patient_first_consultation", proposal=True))
-        .order_by(Proposal.id)
-    )
-    for proposal in db.scalars(query).all():
+    for proposal, due in _accepted_due(db, "patient_first_consultation", Proposal.first_consultation_dt,
+                                       "patient_follow_up_days", now):
         request = proposal.request
-        due = proposal.answered_dt + timedelta(days=delay(request.territory, "patient_follow_up_days"))  # type: ignore[operator]
-        if due > now:
-            continue
         follow_up = _ask(db, request, "patient_first_consultation", due=due, now=now, proposal=proposal)
         notifications.notify_patient(
             db, request, template="followup_patient_first_consultation",
@@ -183,18 +196,8 @@ def ask_first_consultation(db: Session, *, now: datetime, settings: Mapping[str,
 def ask_gp_mt_declared(db: Session, *, now: datetime, settings: Mapping[str, Any]) -> int:
     """D+30 after acceptance: "médecin traitant declared?" to the GP."""
     count = 0
-    query = (
-        select(Proposal).join(Proposal.request)
-        .where(Proposal.status == "accepted", Proposal.mt_declared_dt.is_(None),
-               Proposal.answered_dt.is_not(None), PatientRequest.status == "matched",
-               ~_has_follow_up("gp_mt_declared", proposal=True))
-        .order_by(Proposal.id)
-    )
-    for proposal in db.scalars(query).all():
+    for proposal, due in _accepted_due(db, "gp_mt_declared", Proposal.mt_declared_dt, "gp_follow_up_days", now):
         request = proposal.request
-        due = proposal.answered_dt + timedelta(days=delay(request.territory, "gp_follow_up_days"))  # type: ignore[operator]
-        if due > now:
-            continue
         follow_up = _ask(db, request, "gp_mt_declared", due=due, now=now, proposal=proposal)
         doctor = proposal.doctor
         if doctor.email:
