@@ -125,23 +125,31 @@ class FollowUpForm(FlaskForm):
     step = HiddenField(validators=[DataRequired()])
 
 
-class OneOffSlotsForm(FlaskForm):
-    day = FrDateField("Date", validators=[InputRequired("Indiquez la date.")])
-    start_time = FrTimeField("Heure du premier créneau",
-                             validators=[InputRequired("Indiquez l'heure, par exemple 14:00.")])
-    minutes = FrIntegerField(
+def _slot_minutes_field() -> FrIntegerField:
+    return FrIntegerField(
         "Durée d'un créneau (minutes)", default=20,
         validators=[InputRequired("Indiquez la durée."),
                     NumberRange(slot_patterns.MIN_MINUTES, slot_patterns.MAX_MINUTES,
                                 f"De {slot_patterns.MIN_MINUTES} à {slot_patterns.MAX_MINUTES} minutes.")],
         render_kw={"inputmode": "numeric"},
     )
-    count = FrIntegerField(
+
+
+def _slot_count_field() -> FrIntegerField:
+    return FrIntegerField(
         "Nombre de créneaux à la suite", default=1,
         validators=[InputRequired("Indiquez le nombre de créneaux."),
                     NumberRange(1, slot_patterns.MAX_CONSECUTIVE, f"De 1 à {slot_patterns.MAX_CONSECUTIVE}.")],
         render_kw={"inputmode": "numeric"},
     )
+
+
+class OneOffSlotsForm(FlaskForm):
+    day = FrDateField("Date", validators=[InputRequired("Indiquez la date.")])
+    start_time = FrTimeField("Heure du premier créneau",
+                             validators=[InputRequired("Indiquez l'heure, par exemple 14:00.")])
+    minutes = _slot_minutes_field()
+    count = _slot_count_field()
 
 
 class WeeklySlotsForm(FlaskForm):
@@ -152,19 +160,8 @@ class WeeklySlotsForm(FlaskForm):
     )
     start_time = FrTimeField("Heure du premier créneau",
                              validators=[InputRequired("Indiquez l'heure, par exemple 09:00.")])
-    minutes = FrIntegerField(
-        "Durée d'un créneau (minutes)", default=20,
-        validators=[InputRequired("Indiquez la durée."),
-                    NumberRange(slot_patterns.MIN_MINUTES, slot_patterns.MAX_MINUTES,
-                                f"De {slot_patterns.MIN_MINUTES} à {slot_patterns.MAX_MINUTES} minutes.")],
-        render_kw={"inputmode": "numeric"},
-    )
-    count = FrIntegerField(
-        "Nombre de créneaux à la suite", default=1,
-        validators=[InputRequired("Indiquez le nombre de créneaux."),
-                    NumberRange(1, slot_patterns.MAX_CONSECUTIVE, f"De 1 à {slot_patterns.MAX_CONSECUTIVE}.")],
-        render_kw={"inputmode": "numeric"},
-    )
+    minutes = _slot_minutes_field()
+    count = _slot_count_field()
     until = FrDateField("Jusqu'au (inclus)", validators=[InputRequired("Indiquez la date de fin.")],
                       description="Six mois au plus.")
 
