@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -11,8 +12,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from guichet.models import Role, User, UserToken
-from guichet.services import audit
+from guichet.models import Notification, Role, Territory, User, UserToken
+from guichet.services import audit, notifications
 from guichet.services.identifiers import InvalidIdentifier, normalise_email
 from guichet.timeutil import as_utc
 
@@ -244,3 +245,46 @@ def use_token(db: Session, token: str, new_password: str, *, now: datetime) -> U
     audit.record(db, f"password_set.{row.purpose}", now=now, user_id=row.user_id)
     db.flush()
     return row.user
+
+
+def send_invitation(
+    db: Session,
+    user: User,
+    *,
+    territory: Territory,
+    now: datetime,
+    link_for: Callable[[str], str],
+    greeting_name: str | None = None,
+) -> Notification:
+    """Issue an invitation token and e-mail its link; earlier invitation links stop working.
+
+    `link_for(token)` builds the absolute link to the invitation page.
+    """
+    token = issue_token(db, user, "invitation", now=now)
+    return notifications.enqueue(
+        db, template="invitation", subject="Votre compte sur le guichet de la CPTS",
+        dedup_key=f"invitation:{user.id}:{token[:12]}", now=now, email=user.email,
+        user_id=user.id, territory_id=territory.id,
+        context={"full_name": greeting_name or user.full_name, "territory_name": territory.name,
+                 "link": link_for(token), "email": user.email},
+    )
+
+
+def request_password_reset(
+    db: Session, email: str, *, now: datetime, link_for: Callable[[str], str], ip: str | None = None
+) -> None:
+    """E-mail a reset link (valid one hour) if an active account has this address.
+
+    Says nothing either way: the caller shows the same message whether or not it exists.
+    """
+    user = find_user_by_email(db, email)
+    if user is None or not user.is_active:
+        return
+    token = issue_token(db, user, "reset", now=now)
+    notifications.enqueue(
+        db, template="password_reset", subject="Choisir un nouveau mot de passe",
+        dedup_key=f"reset:{user.id}:{token[:12]}", now=now, email=user.email, user_id=user.id,
+        context={"full_name": user.full_name, "link": link_for(token)},
+    )
+    audit.record(db, "password_reset.requested", now=now, user_id=user.id, ip=ip)
+    db.flush()

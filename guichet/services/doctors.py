@@ -26,7 +26,7 @@ from guichet.models import (
     Territory,
     User,
 )
-from guichet.services import accounts, audit, capacity, geo, intake, notifications, proposals
+from guichet.services import accounts, audit, capacity, geo, intake, proposals
 from guichet.services.identifiers import InvalidIdentifier, normalise_email, normalise_phone, normalise_rpps
 from guichet.services.priority import FLAG_LABELS, weights_for
 from guichet.timeutil import as_utc, paris_today
@@ -171,14 +171,8 @@ def send_invitation(
         raise DoctorError("Ce médecin n'a pas de compte : impossible de l'inviter.")
     if account.password_hash:
         raise DoctorError("Ce médecin a déjà activé son compte : il n'a plus besoin d'invitation.")
-    token = accounts.issue_token(db, account, "invitation", now=now)
-    notification = notifications.enqueue(
-        db, template="invitation", subject="Votre compte sur le guichet de la CPTS",
-        dedup_key=f"invitation:{account.id}:{token[:12]}", now=now, email=account.email,
-        user_id=account.id, territory_id=doctor.territory_id,
-        context={"full_name": doctor.display_name, "territory_name": doctor.territory.name,
-                 "link": link_for(token), "email": account.email},
-    )
+    notification = accounts.send_invitation(db, account, territory=doctor.territory, now=now,
+                                            link_for=link_for, greeting_name=doctor.display_name)
     audit.record(db, "doctor.invite", now=now, user_id=user_id, object_type="doctor", object_id=doctor.id,
                  territory_id=doctor.territory_id)
     db.flush()

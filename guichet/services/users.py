@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from guichet.models import Role, Territory, User
-from guichet.services import accounts, audit, notifications
+from guichet.services import accounts, audit
 
 #: roles an admin may give from the console (GP accounts come with their Doctor record)
 STAFF_ROLES = {Role.STAFF.value: "Coordination", Role.ADMIN.value: "Administration"}
@@ -27,26 +27,6 @@ def list_staff(db: Session, territory_id: int) -> list[User]:
             .where(User.territory_id == territory_id, User.role.in_(list(STAFF_ROLES)))
             .order_by(User.is_active.desc(), User.full_name)
         )
-    )
-
-
-def _send_invitation(db: Session, user: User, territory: Territory, link: str, *, now: datetime,
-                     token: str) -> None:
-    notifications.enqueue(
-        db,
-        template="invitation",
-        subject="Votre compte sur le guichet de la CPTS",
-        dedup_key=f"invitation:{user.id}:{token[:12]}",
-        now=now,
-        email=user.email,
-        user_id=user.id,
-        territory_id=territory.id,
-        context={
-            "full_name": user.full_name,
-            "territory_name": territory.name,
-            "link": link,
-            "email": user.email,
-        },
     )
 
 
@@ -73,8 +53,7 @@ def invite_user(
     user = accounts.create_user(
         db, email=email, full_name=full_name, role=role, now=now, territory_id=territory.id
     )
-    token = accounts.issue_token(db, user, "invitation", now=now)
-    _send_invitation(db, user, territory, link_for(token), now=now, token=token)
+    accounts.send_invitation(db, user, territory=territory, now=now, link_for=link_for)
     audit.record(db, "user.invite", now=now, user_id=invited_by_id, object_type="user",
                  object_id=user.id, territory_id=territory.id, role=role)
     db.flush()
@@ -91,8 +70,7 @@ def resend_invitation(db: Session, user: User, territory: Territory, *, now: dat
         raise UserAdminError("Ce compte est déjà activé : la personne peut utiliser « Mot de passe oublié ».")
     if not user.is_active:
         raise UserAdminError("Ce compte est désactivé : réactivez-le d'abord.")
-    token = accounts.issue_token(db, user, "invitation", now=now)
-    _send_invitation(db, user, territory, link_for(token), now=now, token=token)
+    accounts.send_invitation(db, user, territory=territory, now=now, link_for=link_for)
     audit.record(db, "user.reinvite", now=now, user_id=by_id, object_type="user",
                  object_id=user.id, territory_id=territory.id)
     db.flush()

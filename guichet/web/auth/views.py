@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 
 from guichet.models import Role
-from guichet.services import accounts, audit, notifications
+from guichet.services import accounts, audit
 from guichet.timeutil import utcnow
 from guichet.web.auth import bp
 from guichet.web.auth.forms import ForgotPasswordForm, LoginForm, SetPasswordForm
@@ -81,25 +81,11 @@ def forgot_password() -> ResponseReturnValue:
         if not limiter().hit("forgot", 10):
             abort(429)
         db = get_session()
-        now = utcnow()
-        user = accounts.find_user_by_email(db, form.email.data or "")
-        if user is not None and user.is_active:
-            token = accounts.issue_token(db, user, "reset", now=now)
-            notifications.enqueue(
-                db,
-                template="password_reset",
-                subject="Choisir un nouveau mot de passe",
-                dedup_key=f"reset:{user.id}:{token[:12]}",
-                now=now,
-                email=user.email,
-                user_id=user.id,
-                context={
-                    "full_name": user.full_name,
-                    "link": url_for("auth.reset_password", token=token, _external=True),
-                },
-            )
-            audit.record(db, "password_reset.requested", now=now, user_id=user.id, ip=client_ip())
-            db.commit()
+        accounts.request_password_reset(
+            db, form.email.data or "", now=utcnow(), ip=client_ip(),
+            link_for=lambda token: url_for("auth.reset_password", token=token, _external=True),
+        )
+        db.commit()
         # the same answer whether the address has an account or not
         flash(
             "Si un compte existe pour cette adresse, un lien pour choisir un nouveau mot de "
