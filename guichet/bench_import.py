@@ -9,10 +9,8 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -65,17 +63,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         run(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", args.rows)
     if args.pg:
-        base = check_database_url(args.pg)
-        name = f"guichet_bench_import_{uuid.uuid4().hex[:8]}"
-        admin = make_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            run(make_url(base).set(database=name).render_as_string(hide_password=False), args.rows)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        with migrate.temporary_postgres_database(check_database_url(args.pg), "guichet_bench_import") as url:
+            run(url, args.rows)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import insert, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from guichet import migrate
@@ -32,6 +31,7 @@ from guichet.db import make_engine
 from guichet.models import Patient, PatientRequest, Territory, territory_communes
 from guichet.services import geo, queue
 from guichet.services.priority import Situation, compute_priority
+from guichet.settings import check_database_url
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 STATUSES = [("waiting", 55), ("submitted", 5), ("to_contact", 10), ("proposed", 5), ("matched", 5),
@@ -144,18 +144,8 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         run(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", args.n, args.repeat)
     if args.pg:
-        base = make_url(args.pg)
-        name = f"guichet_bench_{uuid.uuid4().hex[:8]}"
-        admin = make_engine(base.set(database="postgres").render_as_string(hide_password=False),
-                            isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            run(base.set(database=name).render_as_string(hide_password=False), args.n, args.repeat)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        with migrate.temporary_postgres_database(check_database_url(args.pg), "guichet_bench") as url:
+            run(url, args.n, args.repeat)
 
 
 if __name__ == "__main__":

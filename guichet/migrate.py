@@ -1,12 +1,16 @@
-"""Bring a database to the latest migration (used by `init-db` and the tests)."""
+"""Bring a database to the latest migration (used by `init-db` and the tests); scratch databases."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import Connection
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, make_url
 
 from guichet.settings import PROJECT_ROOT
 
@@ -29,3 +33,39 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def downgrade(database_url: str, revision: str = "base") -> None:
     command.downgrade(alembic_config(database_url), revision)
+
+
+def _server(url: str) -> str:
+    return make_url(url).set(database="postgres").render_as_string(hide_password=False)
+
+
+def create_postgres_database(server_url: str, name: str) -> str:
+    """(Re)create an empty database on the server of `server_url`; return its URL."""
+    from guichet.db import make_engine
+
+    admin = make_engine(_server(server_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(server_url: str, name: str) -> None:
+    from guichet.db import make_engine
+
+    admin = make_engine(_server(server_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@contextmanager
+def temporary_postgres_database(server_url: str, prefix: str) -> Iterator[str]:
+    """A new empty database for the block (benchmarks), dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    url = create_postgres_database(server_url, name)
+    try:
+        yield url
+    finally:
+        drop_postgres_database(server_url, name)

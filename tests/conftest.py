@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,34 +26,14 @@ from guichet.settings import check_database_url
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
-def admin_url(url: str) -> str:
-    return make_url(url).set(database="postgres").render_as_string(hide_password=False)
-
-
-def create_pg_database(base_url: str, name: str) -> str:
-    admin = make_engine(admin_url(base_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_pg_database(base_url: str, name: str) -> None:
-    admin = make_engine(admin_url(base_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def fresh_database_url(tmp_path_factory: pytest.TempPathFactory, label: str) -> tuple[str, object]:
     """A new empty database of the backend under test; returns (url, cleanup)."""
     base = os.environ.get("GUICHET_TEST_DATABASE_URL")
     if base:
         base = check_database_url(base)
         name = f"{make_url(base).database}_{label}_{uuid.uuid4().hex[:8]}"
-        url = create_pg_database(base, name)
-        return url, lambda: drop_pg_database(base, name)
+        url = migrate.create_postgres_database(base, name)
+        return url, lambda: migrate.drop_postgres_database(base, name)
     path = tmp_path_factory.mktemp(label) / "guichet.sqlite3"
     return f"sqlite:///{path}", lambda: None
 
