@@ -27,7 +27,7 @@ from guichet.models import (
     Slot,
     Territory,
 )
-from guichet.services import notifications, proposals
+from guichet.services import notifications, proposals, territories
 from guichet.services.territories import DEFAULT_SETTINGS
 from guichet.services.workflow import change_request_status, is_final_request_status
 from guichet.timeutil import as_utc, paris_today, to_paris
@@ -64,7 +64,7 @@ class AnswerError(ValueError):
 
 
 def delay(territory: Territory, name: str) -> int:
-    return int((territory.settings or {}).get(name, DEFAULTS[name]))
+    return int(territories.setting(territory, name))
 
 
 def new_answer_token() -> str:

@@ -30,7 +30,7 @@ from guichet.models import (
     Territory,
     territory_communes,
 )
-from guichet.services import audit, requests
+from guichet.services import audit, requests, territories
 from guichet.services.identifiers import InvalidIdentifier, normalise_phone
 from guichet.services.priority import Situation, compute_priority
 from guichet.services.requests import new_tracking_token
@@ -403,7 +403,7 @@ def _bulk_create(db: Session, territory: Territory, rows: Iterable[Row], batch: 
     rows = list(rows)
     if not rows:
         return
-    km = int((territory.settings or {}).get("default_patient_km", 10))
+    km = int(territories.setting(territory, "default_patient_km"))
     patient_values = [
         {**r.values, "territory_id": territory.id, "contact_preference": "phone" if r.values["phone"] else "letter",
          "filled_by": "self", "max_km": km, "languages": [], "created_dt": now, "is_css": False,

@@ -84,13 +84,13 @@ from guichet.models import (
     Territory,
     User,
 )
-from guichet.services import capacity, proposals
+from guichet.services import capacity, proposals, territories
 from guichet.services.priority import FLAG_LABELS
 from guichet.services.requests import refresh_priority
 from guichet.timeutil import PARIS, paris_today, to_paris
 
 #: price of one kilometre in priority points (1 km = 1 day waited) unless the territory says otherwise
-DEFAULT_KM_COST = 1.0
+DEFAULT_KM_COST = float(territories.DEFAULT_SETTINGS["matching_km_cost"])
 #: the largest radius a patient or a GP may choose (models' CHECK constraints)
 REACH_BONUS_KM = 200.0
 #: reason given when a new run replaces the drafts of the previous one
@@ -117,7 +117,7 @@ SNP_OFFER_KM = 200.0
 
 
 def km_cost_of(territory: Territory) -> float:
-    value = (territory.settings or {}).get("matching_km_cost", DEFAULT_KM_COST)
+    value = territories.setting(territory, "matching_km_cost")
     try:
         number = float(value)
     except (TypeError, ValueError):

@@ -200,7 +200,7 @@ def _gp_digests(db: Session, territory: Territory, *, now: datetime, base_url: s
     pending = dict(db.execute(
         select(Proposal.doctor_id, func.count()).where(Proposal.status == "sent")
         .group_by(Proposal.doctor_id)).all())
-    default_km = float((territory.settings or {}).get("default_doctor_km", 15))
+    default_km = float(territories.setting(territory, "default_doctor_km"))
     sent = 0
     doctors = db.scalars(select(Doctor).where(Doctor.territory_id == territory.id, Doctor.is_active,
                                               Doctor.email.is_not(None)).order_by(Doctor.id))

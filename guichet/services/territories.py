@@ -40,6 +40,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "snp_close_days": 3,
     #: GPs whose declaration is older than this get the monthly reminder
     "capacity_reminder_days": 30,
+    #: matching: points a patient's priority loses per km travelled (engine's km_cost)
+    "matching_km_cost": 1.0,
     #: time of day (Europe/Paris) of the nightly matching of this territory
     "nightly_matching_time": "02:30",
     #: time of day (Europe/Paris) of the waiting-list publication and the digests
