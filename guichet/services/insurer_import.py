@@ -362,11 +362,6 @@ def _is_utf8(data: bytes) -> bool:
     return True
 
 
-def _next_numbers(db: Session, prefix: str) -> int:
-    last = db.scalar(select(func.max(PatientRequest.reference)).where(PatientRequest.reference.like(f"{prefix}%")))
-    return int(last[len(prefix):]) + 1 if last else 1
-
-
 def confirm(db: Session, territory: Territory, data: bytes, filename: str, *, now: datetime,
             user_id: int | None = None) -> ImportBatch:
     """Import the valid, new rows of the file in bulk; return the batch with its counts.
@@ -414,15 +409,14 @@ def _bulk_create(db: Session, territory: Territory, rows: Iterable[Row], batch: 
     for values, pid in zip(patient_values, patient_ids, strict=True):
         values["id"] = pid
     _insert_many(db, Patient.__table__, patient_values)
-    prefix = f"MT-{to_paris(now).year}-"
-    number = _next_numbers(db, prefix)
+    references = requests.new_references(db, "mt", now, len(rows))
     request_values = []
     for i, (row, pid) in enumerate(zip(rows, patient_ids, strict=True)):
         situation = Situation(birth_date=row.values["birth_date"],  # type: ignore[arg-type]
                               is_ald=bool(row.values["is_ald"]))
         score, breakdown = compute_priority(situation, now, now=now, settings=territory.settings)
         request_values.append({
-            "reference": f"{prefix}{number + i:06d}", "tracking_token": new_tracking_token(),
+            "reference": references[i], "tracking_token": new_tracking_token(),
             "kind": "mt", "channel": "import", "status": "to_contact", "territory_id": territory.id,
             "patient_id": pid, "priority_score": score, "priority_breakdown": breakdown,
             "children_birth_dates": [], "snp_availability": [], "is_consented": False,

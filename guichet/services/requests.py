@@ -21,16 +21,24 @@ def new_tracking_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def new_reference(db: Session, kind: str, now: datetime) -> str:
-    """Next human-friendly reference of the year for that kind, e.g. MT-2026-000123."""
+def new_references(db: Session, kind: str, now: datetime, count: int) -> list[str]:
+    """The next `count` human-friendly references of the year for that kind (MT-2026-000123…).
+
+    A concurrent request may take the same number: the unique reference then refuses the
+    second insert, and the caller retries (services/intake.py).
+    """
     prefix = f"{kind.upper()}-{to_paris(now).year}-"
     last = db.scalar(
         select(func.max(PatientRequest.reference)).where(
             PatientRequest.reference.like(f"{prefix}%")
         )
     )
-    number = int(last[len(prefix):]) + 1 if last else 1
-    return f"{prefix}{number:06d}"
+    first = int(last[len(prefix):]) + 1 if last else 1
+    return [f"{prefix}{number:06d}" for number in range(first, first + count)]
+
+
+def new_reference(db: Session, kind: str, now: datetime) -> str:
+    return new_references(db, kind, now, 1)[0]
 
 
 def fold_name(name: str | None) -> str:
