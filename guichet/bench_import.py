@@ -15,10 +15,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from guichet import migrate
+from guichet.clock import system_clock
 from guichet.db import make_engine
 from guichet.services import geo, insurer_import
 from guichet.settings import check_database_url
-from guichet.timeutil import utcnow
 
 COMMUNES = ["Bouvante", "Échevis", "La Motte-Fanjas", "Oriol-en-Royans"]
 
@@ -35,13 +35,13 @@ def insurer_file(n: int) -> bytes:
 def run(url: str, rows: int) -> None:
     migrate.upgrade(url)
     engine = make_engine(url)
+    now = system_clock()
     with Session(engine) as db, db.begin():
         geo.load_communes(db)
-        geo.create_reference_territory(db, "CPTS Royans-Vercors")
+        geo.create_reference_territory(db, "CPTS Royans-Vercors", now=now)
     data = insurer_file(rows)
     with Session(engine) as db, db.begin():
         territory = geo.find_territory(db, "cpts-royans-vercors")
-        now = utcnow()
         started = time.perf_counter()
         report = insurer_import.preview(db, territory, data, now=now)
         preview_s = time.perf_counter() - started

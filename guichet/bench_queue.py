@@ -45,7 +45,7 @@ def fill(db: Session, n: int, seed: int = 7) -> Territory:
     """Load communes and a territory, then insert n requests in bulk."""
     rng = random.Random(seed)
     geo.load_communes(db)
-    territory = geo.create_reference_territory(db, "CPTS Royans-Vercors")
+    territory = geo.create_reference_territory(db, "CPTS Royans-Vercors", now=NOW)
     communes = list(db.scalars(select(territory_communes.c.commune_insee)
                                .where(territory_communes.c.territory_id == territory.id)))
     statuses = [s for s, w in STATUSES for _ in range(w)]

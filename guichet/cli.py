@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 import click
 from flask import Flask, current_app
@@ -13,7 +14,11 @@ from sqlalchemy.orm import Session
 
 from guichet import migrate
 from guichet.services import accounts, demo, geo
-from guichet.timeutil import utcnow
+
+
+def app_now() -> datetime:
+    """Now, from the application's one clock (tests give the app a frozen one)."""
+    return current_app.extensions["guichet"]["clock"]()  # type: ignore[no-any-return]
 
 
 @contextmanager
@@ -56,7 +61,7 @@ def register_cli(app: Flask) -> None:
         with transaction() as db:
             if not geo.communes_loaded(db):
                 fail("Les communes ne sont pas chargées : lancez d'abord `flask --app wsgi init-db`.")
-            summary = demo.load_demo(db, now=utcnow())
+            summary = demo.load_demo(db, now=app_now())
         if summary.created:
             click.echo(
                 f"Territoire de démonstration créé : {summary.territory} — "
@@ -80,7 +85,7 @@ def register_cli(app: Flask) -> None:
         with sessionmaker() as db:
             try:
                 place = geo.find_territory(db, territory)
-                outcome = matching_runs.run_mt(db, place, now=utcnow(), dry_run=dry_run, source="cli")
+                outcome = matching_runs.run_mt(db, place, now=app_now(), dry_run=dry_run, source="cli")
             except geo.UnknownTerritory as exc:
                 db.rollback()
                 fail(str(exc))
@@ -111,9 +116,9 @@ def register_cli(app: Flask) -> None:
         try:
             with transaction() as db:
                 if insee_codes:
-                    territory = geo.create_territory(db, name, insee_codes)
+                    territory = geo.create_territory(db, name, insee_codes, now=app_now())
                 else:
-                    territory = geo.create_reference_territory(db, name)
+                    territory = geo.create_reference_territory(db, name, now=app_now())
                 click.echo(f"Territoire « {territory.name} » ({territory.slug}) : "
                            f"{len(territory.communes)} communes.")
         except (geo.UnknownCommune, geo.UnknownTerritory) as exc:
@@ -145,7 +150,7 @@ def register_cli(app: Flask) -> None:
                     assert doctor is not None
                     doctor_id = doctor.id
                 user = accounts.create_user(
-                    db, email=email, full_name=full_name, role=role, now=utcnow(),
+                    db, email=email, full_name=full_name, role=role, now=app_now(),
                     password=password, territory_id=territory_id, doctor_id=doctor_id,
                 )
                 click.echo(f"Compte créé : {user.email} ({user.role}).")

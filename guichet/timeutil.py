@@ -8,11 +8,6 @@ from zoneinfo import ZoneInfo
 PARIS = ZoneInfo("Europe/Paris")
 
 
-def utcnow() -> datetime:
-    """Return the current time as an aware UTC datetime."""
-    return datetime.now(UTC)
-
-
 def as_utc(value: datetime) -> datetime:
     """Return an aware UTC datetime; naive values are taken as UTC (as SQLite returns them)."""
     if value.tzinfo is None:

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from guichet import migrate
+from guichet.clock import FrozenClock
 from guichet.db import make_engine
 from guichet.services import geo
 from guichet.settings import check_database_url
@@ -87,12 +88,19 @@ def db(sessions: sessionmaker[Session]) -> Iterator[Session]:
 
 
 @pytest.fixture
-def app(sessions: sessionmaker[Session], database_url: str) -> Flask:
-    app = create_test_app(sessions, database_url)
+def clock() -> FrozenClock:
+    """The test's one clock, frozen at NOW: the app, the CLI and the jobs read it; tests move it."""
+    return FrozenClock(NOW)
+
+
+@pytest.fixture
+def app(sessions: sessionmaker[Session], database_url: str, clock: FrozenClock) -> Flask:
+    app = create_test_app(sessions, database_url, clock=clock)
     return app
 
 
-def create_test_app(sessions: sessionmaker[Session], database_url: str, **overrides: object) -> Flask:
+def create_test_app(sessions: sessionmaker[Session], database_url: str, *,
+                    clock: FrozenClock | None = None, **overrides: object) -> Flask:
     from guichet.web import create_app
 
     settings = {
@@ -104,7 +112,7 @@ def create_test_app(sessions: sessionmaker[Session], database_url: str, **overri
         "SESSIONMAKER": sessions,
     }
     settings.update(overrides)
-    return create_app(settings)
+    return create_app(settings, clock=clock or FrozenClock(NOW))
 
 
 @pytest.fixture

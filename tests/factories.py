@@ -33,13 +33,13 @@ class Factory:
 
     def territory(self, name: str | None = None, insee: tuple[str, ...] = ("26059", "26117", "26217", "26223")) -> Territory:
         n = next(_counter)
-        return geo.create_territory(self.db, name or f"CPTS Test {n}", insee)
+        return geo.create_territory(self.db, name or f"CPTS Test {n}", insee, now=self.now)
 
     def royans(self) -> Territory:
-        return geo.create_reference_territory(self.db, "CPTS Royans-Vercors")
+        return geo.create_reference_territory(self.db, "CPTS Royans-Vercors", now=self.now)
 
     def tarentaise(self) -> Territory:
-        return geo.create_reference_territory(self.db, "CPTS Haute-Tarentaise")
+        return geo.create_reference_territory(self.db, "CPTS Haute-Tarentaise", now=self.now)
 
     def user(self, role: str = "staff", territory: Territory | None = None,
              doctor: Doctor | None = None, email: str | None = None,

@@ -8,10 +8,11 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from guichet.cli import app_now
 from guichet.jobs import registry
 from guichet.jobs.runner import UnknownJob, last_runs, run_job
 from guichet.settings import SettingsError
-from guichet.timeutil import to_paris, utcnow
+from guichet.timeutil import to_paris
 
 jobs_group = AppGroup("jobs", help="Tâches planifiées : liste, exécution unique, planificateur.")
 
@@ -28,7 +29,7 @@ def list_jobs() -> None:
     """Show each job, its trigger (Europe/Paris), its next and its last run."""
     settings = current_app.config
     sessions = current_app.extensions["guichet"]["sessionmaker"]
-    now = utcnow()
+    now = app_now()
     with sessions() as db:
         latest = last_runs(db)
     for job_id, spec in registry.JOBS.items():
@@ -55,7 +56,7 @@ def run_once(job_id: str) -> None:
     """Run one job now (same lock and JobRun record as the scheduler)."""
     sessions = current_app.extensions["guichet"]["sessionmaker"]
     try:
-        result = run_job(job_id, sessions, utcnow(), settings=dict(current_app.config))
+        result = run_job(job_id, sessions, app_now(), settings=dict(current_app.config))
     except UnknownJob as exc:
         click.secho(str(exc), fg="red", err=True)
         sys.exit(2)
@@ -71,7 +72,8 @@ def run_scheduler() -> None:
     """Start the scheduler in this process (blocks; stop with Ctrl-C or SIGTERM)."""
     sessions = current_app.extensions["guichet"]["sessionmaker"]
     try:
-        scheduler = registry.build_scheduler(dict(current_app.config), sessions)
+        scheduler = registry.build_scheduler(dict(current_app.config), sessions,
+                                             current_app.extensions["guichet"]["clock"])
     except SettingsError as exc:
         click.secho(str(exc), fg="red", err=True)
         sys.exit(1)

@@ -17,6 +17,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
+from guichet.clock import Clock
 from guichet.settings import SettingsError
 
 TIMEZONE = "Europe/Paris"
@@ -121,22 +122,21 @@ def misfire_grace_seconds(settings: Mapping[str, Any]) -> int:
     return max(1, minutes) * 60
 
 
-def build_scheduler(settings: Mapping[str, Any], sessions: sessionmaker[Session]) -> BlockingScheduler:
+def build_scheduler(settings: Mapping[str, Any], sessions: sessionmaker[Session],
+                    clock: Clock) -> BlockingScheduler:
     """A BlockingScheduler with every job registered, not started.
 
     Each job coalesces missed runs, never overlaps itself, and may start a few minutes
     late; a second scheduler process is kept out by the runner's advisory lock.
     Raises SettingsError when a [JOBS] time is malformed.
     """
-    from guichet.jobs.runner import run_job
-
     scheduler = BlockingScheduler(timezone=TIMEZONE)
     grace = misfire_grace_seconds(settings)
     for job_id, spec in JOBS.items():
         scheduler.add_job(
-            run_job,
+            run_scheduled,
             trigger=make_trigger(job_trigger_spec(job_id, settings)),
-            args=[job_id, sessions],
+            args=[job_id, sessions, clock],
             kwargs={"settings": dict(settings)},
             id=job_id,
             name=spec.label,
@@ -146,3 +146,11 @@ def build_scheduler(settings: Mapping[str, Any], sessions: sessionmaker[Session]
             replace_existing=True,
         )
     return scheduler
+
+
+def run_scheduled(job_id: str, sessions: sessionmaker[Session], clock: Clock, *,
+                  settings: Mapping[str, Any]) -> None:
+    """What the scheduler calls: run the job at the app clock's "now" when it fires."""
+    from guichet.jobs.runner import run_job
+
+    run_job(job_id, sessions, clock(), settings=settings)

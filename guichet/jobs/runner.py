@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from guichet.jobs.registry import JOBS, JobSpec
 from guichet.models import JobRun
-from guichet.timeutil import utcnow
 
 log = logging.getLogger("guichet.jobs")
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -114,7 +113,7 @@ def _record(sessions: sessionmaker[Session], run: JobRun) -> int:
 def run_job(
     job_id: str,
     sessions: sessionmaker[Session],
-    now: datetime | None = None,
+    now: datetime,
     *,
     settings: Mapping[str, Any] | None = None,
     jobs: Mapping[str, JobSpec] | None = None,
@@ -132,7 +131,7 @@ def run_job(
         from guichet.settings import load_settings
 
         settings = load_settings()
-    start = now or utcnow()
+    start = now
     with advisory_lock(sessions, job_id) as acquired:
         if not acquired:
             run_id = _record(sessions, JobRun(job_id=job_id, started_dt=start, finished_dt=start,

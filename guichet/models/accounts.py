@@ -11,7 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from guichet.db import Base
 from guichet.models.geo import Territory
-from guichet.timeutil import utcnow
 
 if TYPE_CHECKING:
     from guichet.models.doctors import Doctor
@@ -46,7 +45,7 @@ class User(Base):
     session_nonce: Mapped[str] = mapped_column(String(32), default="")
     #: base32 TOTP secret when staff enabled two-step login
     totp_secret: Mapped[str | None] = mapped_column(String(64))
-    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    created_dt: Mapped[datetime]
 
     territory: Mapped[Territory | None] = relationship()
     doctor: Mapped[Doctor | None] = relationship(back_populates="user")
@@ -81,7 +80,7 @@ class UserToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_dt: Mapped[datetime]
     used_dt: Mapped[datetime | None]
-    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    created_dt: Mapped[datetime]
 
     user: Mapped[User] = relationship()
 
@@ -94,7 +93,7 @@ class AuditEvent(Base):
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at_dt: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    at_dt: Mapped[datetime] = mapped_column(index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: e.g. login, login_failed, access_denied, request.view, request.update
     action: Mapped[str] = mapped_column(String(60))

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from guichet.db import Base
 from guichet.models.geo import Commune, Territory
-from guichet.timeutil import utcnow
 
 if TYPE_CHECKING:
     from guichet.models.accounts import User
@@ -46,7 +45,7 @@ class Doctor(Base):
     territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id"), index=True)
     has_step_free_access: Mapped[bool] = mapped_column(default=False)
     is_active: Mapped[bool] = mapped_column(default=True)
-    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    created_dt: Mapped[datetime]
 
     territory: Mapped[Territory] = relationship(back_populates="doctors")
     commune: Mapped[Commune] = relationship()
@@ -91,7 +90,7 @@ class CapacityDeclaration(Base):
     #: languages spoken besides French (ISO 639-1)
     languages: Mapped[list[Any]] = mapped_column(default=list)
     is_paused: Mapped[bool] = mapped_column(default=False)
-    declared_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    declared_dt: Mapped[datetime]
     superseded_dt: Mapped[datetime | None]
 
     doctor: Mapped[Doctor] = relationship(back_populates="declarations")
@@ -120,7 +119,7 @@ class Slot(Base):
     )
     booked_dt: Mapped[datetime | None]
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
-    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    created_dt: Mapped[datetime]
 
     doctor: Mapped[Doctor] = relationship(back_populates="slots")
 

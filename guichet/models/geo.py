@@ -9,7 +9,6 @@ from sqlalchemy import Column, ForeignKey, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from guichet.db import Base
-from guichet.timeutil import utcnow
 
 if TYPE_CHECKING:
     from guichet.models.doctors import Doctor
@@ -87,7 +86,7 @@ class Territory(Base):
     is_auto_matching: Mapped[bool] = mapped_column(default=False)
     #: approved proposals go to GPs without a coordinator's review
     is_auto_approval: Mapped[bool] = mapped_column(default=False)
-    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    created_dt: Mapped[datetime]
 
     communes: Mapped[list[Commune]] = relationship(
         secondary=territory_communes, order_by=Commune.name

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from guichet.db import Base
 from guichet.models.doctors import CapacityDeclaration, Doctor, Slot
 from guichet.models.patients import PatientRequest
-from guichet.timeutil import utcnow
 
 
 class ProposalStatus(enum.StrEnum):
@@ -38,7 +37,7 @@ class MatchingRun(Base):
     territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id"), index=True)
     kind: Mapped[str] = mapped_column(String(3))
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    started_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    started_dt: Mapped[datetime]
     finished_dt: Mapped[datetime | None]
     #: km_cost and other knobs the run used
     parameters: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -71,7 +70,7 @@ class Proposal(Base):
     value: Mapped[float | None]
     #: why this GP: priority breakdown, distance, alternatives
     explanation: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    created_dt: Mapped[datetime]
     approved_dt: Mapped[datetime | None]
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     sent_dt: Mapped[datetime | None]

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from guichet.db import Base
 from guichet.models.patients import PatientRequest
-from guichet.timeutil import utcnow
 
 
 class FollowUp(Base):
@@ -29,7 +28,7 @@ class FollowUp(Base):
     answer: Mapped[str | None] = mapped_column(String(20))
     #: token of the yes/no link sent with the follow-up
     answer_token: Mapped[str | None] = mapped_column(String(64), unique=True)
-    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    created_dt: Mapped[datetime]
 
     request: Mapped[PatientRequest] = relationship()
 
@@ -58,9 +57,9 @@ class Notification(Base):
     #: pending, sent, failed (permanently), printed
     status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_dt: Mapped[datetime]
     last_error: Mapped[str | None] = mapped_column(Text)
-    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    created_dt: Mapped[datetime]
     sent_dt: Mapped[datetime | None]
 
     __table_args__ = (

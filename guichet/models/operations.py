@@ -9,7 +9,6 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column
 
 from guichet.db import Base
-from guichet.timeutil import utcnow
 
 
 class JobRun(Base):
@@ -19,7 +18,7 @@ class JobRun(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     job_id: Mapped[str] = mapped_column(String(60))
-    started_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    started_dt: Mapped[datetime]
     finished_dt: Mapped[datetime | None]
     #: running, success, failure, skipped (another process holds the lock)
     outcome: Mapped[str] = mapped_column(String(10), default="running")
@@ -49,6 +48,6 @@ class ImportBatch(Base):
     n_rows: Mapped[int] = mapped_column(default=0)
     n_imported: Mapped[int] = mapped_column(default=0)
     n_skipped: Mapped[int] = mapped_column(default=0)
-    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    created_dt: Mapped[datetime]
 
     __table_args__ = (UniqueConstraint("territory_id", "file_sha256"),)

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from guichet.db import Base
 from guichet.models.geo import Commune, Territory
-from guichet.timeutil import utcnow
 
 if TYPE_CHECKING:
     from guichet.models.matching import Proposal
@@ -114,7 +113,7 @@ class Patient(Base):
     #: languages spoken besides French (ISO 639-1 codes)
     languages: Mapped[list[Any]] = mapped_column(default=list)
 
-    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    created_dt: Mapped[datetime]
     #: set by the retention job once identity and contact are erased
     anonymised_dt: Mapped[datetime | None]
 
@@ -168,10 +167,10 @@ class PatientRequest(Base):
 
     is_consented: Mapped[bool] = mapped_column(default=False)
     consent_dt: Mapped[datetime | None]
-    submitted_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_dt: Mapped[datetime]
     #: waiting time counts from here (priority +1 per day)
-    waiting_since_dt: Mapped[datetime] = mapped_column(default=utcnow)
-    status_changed_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    waiting_since_dt: Mapped[datetime]
+    status_changed_dt: Mapped[datetime]
     closed_dt: Mapped[datetime | None]
     #: reason given when cancelled: found_elsewhere, unreachable, duplicate, out_of_territory...
     close_reason: Mapped[str | None] = mapped_column(String(40))
@@ -229,7 +228,7 @@ class RequestEvent(Base):
     request_id: Mapped[int] = mapped_column(
         ForeignKey("patient_requests.id", ondelete="CASCADE"), index=True
     )
-    at_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    at_dt: Mapped[datetime]
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: patient, staff, doctor or system
     actor: Mapped[str] = mapped_column(String(10))
@@ -263,7 +262,7 @@ class PairExclusion(Base):
     doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id"), index=True)
     #: declined (by the GP) or excluded (by staff)
     reason: Mapped[str] = mapped_column(String(10))
-    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    created_dt: Mapped[datetime]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     __table_args__ = (

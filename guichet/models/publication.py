@@ -9,7 +9,6 @@ from sqlalchemy import ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from guichet.db import Base
-from guichet.timeutil import utcnow
 
 
 class PublishedWaitingList(Base):
@@ -27,7 +26,7 @@ class PublishedWaitingList(Base):
     )
     #: the day (Europe/Paris) the snapshot stands for
     publication_date: Mapped[date]
-    published_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    published_dt: Mapped[datetime]
     #: rows per commune and priority group, already masked ("moins de 5"), median wait
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
 

@@ -67,7 +67,7 @@ def load_demo(db: Session, *, now: datetime) -> DemoSummary:
         summary = DemoSummary(territory=territory.name, created=False)
         summary.logins = _logins(db)
         return summary
-    territory = geo.create_reference_territory(db, DEMO_TERRITORY)
+    territory = geo.create_reference_territory(db, DEMO_TERRITORY, now=now)
     communes = [c for c in territory.communes if c.has_position]
     summary = DemoSummary(territory=territory.name, created=True)
 

@@ -10,6 +10,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import delete, func, insert, select
@@ -147,7 +148,8 @@ def slugify(text: str) -> str:
 
 
 def create_territory(
-    db: Session, name: str, insee_codes: Sequence[str], *, departement: str | None = None
+    db: Session, name: str, insee_codes: Sequence[str], *, now: datetime,
+    departement: str | None = None,
 ) -> Territory:
     """Create a territory, or update the communes of the one with that name.
 
@@ -162,7 +164,7 @@ def create_territory(
         raise UnknownCommune(f"Communes inconnues (codes INSEE) : {', '.join(missing)}.")
     territory = db.scalar(select(Territory).where(Territory.name == name))
     if territory is None:
-        territory = Territory(name=name, slug=slugify(name), departement=departement)
+        territory = Territory(name=name, slug=slugify(name), departement=departement, created_dt=now)
         db.add(territory)
     territory.communes = [found[c] for c in dict.fromkeys(codes)]
     db.flush()
@@ -175,14 +177,14 @@ def reference_territories() -> list[dict[str, object]]:
     return data
 
 
-def create_reference_territory(db: Session, name: str) -> Territory:
+def create_reference_territory(db: Session, name: str, *, now: datetime) -> Territory:
     """Create one of the CPTS listed in data/cpts-territoires.json by its name."""
     for entry in reference_territories():
         if entry["nom"] == name or slugify(str(entry["nom"])) == name:
             codes = entry["communes"]
             assert isinstance(codes, list)
             return create_territory(
-                db, str(entry["nom"]), codes, departement=str(entry["departement"])
+                db, str(entry["nom"]), codes, now=now, departement=str(entry["departement"])
             )
     raise UnknownTerritory(f"Aucun territoire de référence ne s'appelle « {name} ».")
 

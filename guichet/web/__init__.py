@@ -10,6 +10,7 @@ from flask import Flask, render_template
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
 
+from guichet.clock import Clock, system_clock
 from guichet.db import make_engine, make_sessionmaker
 from guichet.services.identifiers import format_phone
 from guichet.settings import SettingsError, load_settings
@@ -25,12 +26,14 @@ csrf = CSRFProtect()
 FlaskForm.Meta.locales = ["fr_FR", "fr"]
 
 
-def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+def create_app(overrides: dict[str, Any] | None = None, *, clock: Clock = system_clock) -> Flask:
     """Create the application.
 
     `overrides` replaces settings (tests pass TESTING, DATABASE_URL, or a ready
-    "SESSIONMAKER" so that every request joins the test's transaction). The scheduler
-    is deliberately not started here: it runs in its own process (`jobs run`).
+    "SESSIONMAKER" so that every request joins the test's transaction). `clock` is the
+    one source of "now" for views, CLI commands and the scheduler (tests pass a
+    FrozenClock and move it). The scheduler is deliberately not started here: it runs
+    in its own process (`jobs run`).
     """
     overrides = dict(overrides or {})
     sessionmaker = overrides.pop("SESSIONMAKER", None)
@@ -48,6 +51,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["guichet"] = {
         "engine": engine,
         "sessionmaker": sessionmaker,
+        "clock": clock,
         "ratelimiter": RateLimiter(),
     }
     app.teardown_appcontext(close_session)

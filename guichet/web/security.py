@@ -12,8 +12,7 @@ from flask_login import LoginManager, current_user, logout_user
 
 from guichet.models import Role, User
 from guichet.services import audit
-from guichet.timeutil import utcnow
-from guichet.web.session import get_session
+from guichet.web.session import get_session, request_now
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,7 +59,7 @@ def _audit_denied(reason: str) -> None:
     audit.record(
         db,
         "access_denied",
-        now=utcnow(),
+        now=request_now(),
         user_id=current_user.user.id if current_user.is_authenticated else None,
         ip=request.remote_addr,
         endpoint=request.endpoint,
@@ -119,7 +118,7 @@ def init_security(app: Flask) -> None:
     @app.before_request
     def _idle_timeout() -> Response | None:
         session.permanent = True
-        now = utcnow().timestamp()
+        now = request_now().timestamp()
         last = session.get("last_seen")
         if "_user_id" in session and last is not None and now - float(last) > idle.total_seconds():
             logout_user()

@@ -1,6 +1,8 @@
-"""One database session per web request, rolled back and closed at teardown."""
+"""Per-request state: the database session and the request's "now"."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from flask import current_app, g
 from sqlalchemy.orm import Session
@@ -11,6 +13,13 @@ def get_session() -> Session:
     if "db" not in g:
         g.db = current_app.extensions["guichet"]["sessionmaker"]()
     return g.db
+
+
+def request_now() -> datetime:
+    """The app clock's time, read once per request so that a whole request sees one instant."""
+    if "now" not in g:
+        g.now = current_app.extensions["guichet"]["clock"]()
+    return g.now  # type: ignore[no-any-return]
 
 
 def close_session(_exc: BaseException | None = None) -> None:

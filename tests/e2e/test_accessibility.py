@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from guichet import migrate
+from guichet.clock import FrozenClock
 from guichet.db import make_engine
 from guichet.services import geo
-from tests.conftest import fresh_database_url
+from tests.conftest import NOW, fresh_database_url
 
 CHROMIUM = "/usr/bin/chromium"
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -39,9 +40,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     engine = make_engine(url)
     with Session(engine) as db, db.begin():
         geo.load_communes(db)
-        geo.create_territory(db, "CPTS Accessibilité", ["26223", "26059", "38185"])
+        geo.create_territory(db, "CPTS Accessibilité", ["26223", "26059", "38185"], now=NOW)
     engine.dispose()
-    app = create_app({"TESTING": False, "DATABASE_URL": url, "SECRET_KEY": "a11y-secret",
+    app = create_app(clock=FrozenClock(NOW), overrides={"TESTING": False, "DATABASE_URL": url, "SECRET_KEY": "a11y-secret",
                       "WTF_CSRF_ENABLED": True, "RATE_LIMIT_SUBMISSIONS_PER_HOUR": 1000,
                       "RATE_LIMIT_TRACKING_PER_HOUR": 1000})
     server = make_server("127.0.0.1", 0, app, threaded=True)

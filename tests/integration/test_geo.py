@@ -35,17 +35,17 @@ def test_communes_without_coordinates_get_an_approximate_position(db):
     assert not db.get(Commune, "26059").is_position_approximate
 
 
-def test_reference_territory_has_its_18_communes(db):
-    territory = geo.create_reference_territory(db, "CPTS Royans-Vercors")
+def test_reference_territory_has_its_18_communes(db, now):
+    territory = geo.create_reference_territory(db, "CPTS Royans-Vercors", now=now)
     assert len(territory.communes) == 18
     assert geo.territory_for_commune(db, "26059") == territory
     assert geo.territory_for_commune(db, "75056") is None
 
 
-def test_territory_from_insee_codes_names_the_unknown_ones(db):
+def test_territory_from_insee_codes_names_the_unknown_ones(db, now):
     with pytest.raises(geo.UnknownCommune, match="00000, 99999"):
-        geo.create_territory(db, "CPTS Fictive", ["26059", "00000", "99999"])
-    territory = geo.create_territory(db, "CPTS Fictive", ["26059", "26117"])
+        geo.create_territory(db, "CPTS Fictive", ["26059", "00000", "99999"], now=now)
+    territory = geo.create_territory(db, "CPTS Fictive", ["26059", "26117"], now=now)
     assert territory.slug == "cpts-fictive"
     assert [c.insee for c in territory.communes] == ["26059", "26117"]
 

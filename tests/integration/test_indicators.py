@@ -33,9 +33,9 @@ def test_indicators_on_a_known_data_set(db, factory, now):
     factory.request(patient=factory.patient(), channel="web").submitted_dt = at(10, 2)
 
     db.add_all([
-        Proposal(request=r1, doctor=a, status="accepted", sent_dt=at(10, 11), answered_dt=at(10, 21)),
-        Proposal(request=r2, doctor=b, status="declined", sent_dt=at(10, 9), answered_dt=at(10, 12)),
-        Proposal(request=r2, doctor=a, status="accepted", sent_dt=at(11, 2), answered_dt=at(11, 10)),
+        Proposal(request=r1, doctor=a, status="accepted", sent_dt=at(10, 11), created_dt=at(10, 11), answered_dt=at(10, 21)),
+        Proposal(request=r2, doctor=b, status="declined", sent_dt=at(10, 9), created_dt=at(10, 9), answered_dt=at(10, 12)),
+        Proposal(request=r2, doctor=a, status="accepted", sent_dt=at(11, 2), created_dt=at(11, 2), answered_dt=at(11, 10)),
         RequestEvent(request=r4, at_dt=at(11, 20), actor="staff", kind="status", from_status="waiting",
                      to_status="booked"),
     ])

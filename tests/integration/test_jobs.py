@@ -53,9 +53,9 @@ TEST_JOBS = {
 # -- registry ----------------------------------------------------------------------------
 
 
-def test_every_job_is_registered_with_coalesce_one_instance_and_a_grace_of_minutes(sessions):
+def test_every_job_is_registered_with_coalesce_one_instance_and_a_grace_of_minutes(sessions, clock):
     settings = load_settings({"DATABASE_URL": "sqlite://"})
-    scheduler = registry.build_scheduler(settings, sessions)
+    scheduler = registry.build_scheduler(settings, sessions, clock)
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs) == set(JOBS) == {"nightly_matching", "publication", "follow_ups", "capacity_reminders",
                                       "snp_housekeeping", "retention", "delivery"}
@@ -200,7 +200,7 @@ def test_two_scheduler_processes_publishing_at_once_send_each_digest_once(commit
 
     with committed_sessions.begin() as db:
         geo.load_communes(db)
-        territory = geo.create_territory(db, "CPTS Verrou", ("26059", "26117"))
+        territory = geo.create_territory(db, "CPTS Verrou", ("26059", "26117"), now=now)
         accounts.create_user(db, email="coord@exemple.fr", full_name="Coord", role="staff", now=now,
                              password="Correct-Horse-42!", territory_id=territory.id)
     barrier = threading.Barrier(2)

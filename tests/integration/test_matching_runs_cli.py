@@ -1,14 +1,8 @@
 """`flask --app wsgi match <territory> [--dry-run]`: counts and solver time for administrators."""
 
-import pytest
 from sqlalchemy import func, select
 
 from guichet.models import MatchingRun, Proposal
-
-
-@pytest.fixture(autouse=True)
-def fixed_clock(monkeypatch, now):
-    monkeypatch.setattr("guichet.cli.utcnow", lambda: now)
 
 
 def _data(factory):

@@ -50,14 +50,14 @@ def test_a_request_holds_one_slot_at_most(factory, db, now):
         factory.slot(doctor, start=now + timedelta(hours=5), status="booked", request_id=request.id)
 
 
-def test_a_request_has_one_live_proposal_at_most(factory, db):
+def test_a_request_has_one_live_proposal_at_most(factory, db, now):
     doctor = factory.doctor()
     request = factory.request()
-    db.add(Proposal(request=request, doctor=doctor, status="sent"))
+    db.add(Proposal(request=request, doctor=doctor, status="sent", created_dt=now))
     db.flush()
-    db.add(Proposal(request=request, doctor=doctor, status="declined"))
+    db.add(Proposal(request=request, doctor=doctor, status="declined", created_dt=now))
     db.flush()  # closed proposals do not count
-    db.add(Proposal(request=request, doctor=doctor, status="proposed"))
+    db.add(Proposal(request=request, doctor=doctor, status="proposed", created_dt=now))
     with pytest.raises(IntegrityError):
         db.flush()
 

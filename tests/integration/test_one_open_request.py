@@ -14,7 +14,7 @@ from guichet.models import PatientRequest
 from guichet.services import geo, intake, staff_requests
 from guichet.services.requests import person_key
 from guichet.services.workflow import change_request_status
-from tests.conftest import fresh_database_url
+from tests.conftest import NOW, fresh_database_url
 
 
 def test_the_database_refuses_a_second_open_request_for_the_same_person(factory, db):
@@ -70,7 +70,7 @@ def test_a_double_click_submits_once(tmp_path_factory, is_postgres):
         engine = make_engine(url)
         with Session(engine) as db, db.begin():
             geo.load_communes(db)
-            territory_id = geo.create_territory(db, "CPTS Double", ["26059", "26117"]).id
+            territory_id = geo.create_territory(db, "CPTS Double", ["26059", "26117"], now=NOW).id
         data = intake.MtRequestData(
             filled_by="self", birth_name="Dupont", first_names="Jeanne", birth_date=date(1948, 5, 6),
             sex="F", phone="06 12 34 56 78", address="1 rue Haute", postal_code="26190",
@@ -80,7 +80,6 @@ def test_a_double_click_submits_once(tmp_path_factory, is_postgres):
         outcomes: list[str] = []
 
         def submit() -> None:
-            from tests.conftest import NOW
 
             with Session(engine) as db:
                 territory = db.get(geo.Territory, territory_id)

@@ -62,13 +62,16 @@ def test_logout_really_ends_the_session(client, factory):
     assert client.get("/coordination/").status_code == 302
 
 
-def test_session_ends_after_idle_timeout(sessions, database_url, factory):
-    app = create_test_app(sessions, database_url, IDLE_TIMEOUT_MINUTES=30)
+def test_session_ends_after_idle_timeout(sessions, database_url, factory, clock):
+    app = create_test_app(sessions, database_url, clock=clock, IDLE_TIMEOUT_MINUTES=30)
     client = app.test_client()
     user = factory.user("staff")
     login(client, user)
-    with client.session_transaction() as sess:
-        sess["last_seen"] -= 31 * 60
+    clock.advance(minutes=29)
+    assert client.get("/coordination/").status_code == 200  # activity within the window
+    clock.advance(minutes=29)
+    assert client.get("/coordination/").status_code == 200  # the window slides with activity
+    clock.advance(minutes=31)
     response = client.get("/coordination/")
     assert response.status_code == 302 and "/connexion" in response.headers["Location"]
 
@@ -94,9 +97,12 @@ def test_reset_request_for_unknown_address_says_the_same_and_sends_nothing(clien
     assert db.scalar(select(Notification)) is None
 
 
-def test_invitation_link_expires(client, factory, db, now):
+def test_invitation_link_expires(client, factory, db, now, clock):
     user = factory.user("staff")
-    token = accounts.issue_token(db, user, "invitation", now=now - timedelta(days=8))
+    token = accounts.issue_token(db, user, "invitation", now=now)
+    clock.advance(days=6)
+    assert client.get(f"/invitation/{token}").status_code == 200
+    clock.advance(days=2)
     assert client.get(f"/invitation/{token}").status_code == 410
 
 

@@ -13,12 +13,6 @@ from tests.conftest import NOW, create_test_app
 from tests.factories import login
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock(monkeypatch):
-    """The portal's views read the clock: pin it to the tests' NOW."""
-    monkeypatch.setattr("guichet.web.doctors.views.utcnow", lambda: NOW)
-
-
 @pytest.fixture
 def client(expiring_client):
     return expiring_client

@@ -13,13 +13,6 @@ from tests.factories import login
 RPPS = rpps_with_key("1000000077")
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock(monkeypatch):
-    """Registration and the invitation link read the clock: pin it to the tests' NOW."""
-    monkeypatch.setattr("guichet.web.staff.doctors_views.utcnow", lambda: NOW)
-    monkeypatch.setattr("guichet.web.auth.views.utcnow", lambda: NOW)
-
-
 @pytest.fixture
 def client(expiring_client):
     return expiring_client

@@ -89,20 +89,19 @@ def test_withdrawing_a_proposed_request_gives_the_gp_place_back(client, db, fact
     assert capacity.remaining_by_doctor(db, [doctor.id], now=now)[doctor.id][1] == 1
 
 
-def test_cancelling_a_booked_snp_appointment_frees_the_slot_and_tells_the_gp(client, db, factory):
+def test_cancelling_a_booked_snp_appointment_frees_the_slot_and_tells_the_gp(client, db, factory, now):
     from datetime import timedelta
 
     from sqlalchemy import select
 
     from guichet.models import Notification
     from guichet.services import slots
-    from guichet.timeutil import utcnow
 
     territory = factory.territory()
     doctor = factory.doctor(territory=territory)
-    slot = factory.slot(doctor, start=utcnow() + timedelta(days=2))
+    slot = factory.slot(doctor, start=now + timedelta(days=2))
     req = factory.request(kind="snp", patient=factory.patient(territory=territory))
-    slots.book(db, slot.id, req, now=utcnow())
+    slots.book(db, slot.id, req, now=now)
     db.commit()
     client.post(f"/suivi/{req.tracking_token}/retirer")
     db.expire_all()

@@ -12,11 +12,6 @@ from tests.conftest import NOW
 from tests.factories import login
 
 
-@pytest.fixture(autouse=True)
-def fixed_clock(monkeypatch):
-    monkeypatch.setattr("guichet.web.staff.matching_views.utcnow", lambda: NOW)
-
-
 @pytest.fixture
 def setup(factory, client):
     territory = factory.territory()

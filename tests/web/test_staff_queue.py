@@ -26,8 +26,8 @@ def test_dashboard_counts_what_waits_today(client, factory, db, now):
     factory.request(factory.patient(territory, birth_date=date(1990, 1, 1)), status="waiting")
     factory.request(factory.patient(territory), status="to_contact", channel="import")
     overdue = factory.request(factory.patient(territory), status="waiting")
-    db.add(FollowUp(request=overdue, kind="patient_first_consultation", due_dt=now - timedelta(days=1)))
-    db.add(FollowUp(request=overdue, kind="patient_first_consultation", due_dt=now + timedelta(days=1)))
+    db.add(FollowUp(request=overdue, kind="patient_first_consultation", due_dt=now - timedelta(days=1), created_dt=now))
+    db.add(FollowUp(request=overdue, kind="patient_first_consultation", due_dt=now + timedelta(days=1), created_dt=now))
     # another CPTS's requests never count
     factory.request(factory.patient(factory.territory()), status="submitted")
     db.flush()
@@ -44,13 +44,13 @@ def test_dashboard_counts_what_waits_today(client, factory, db, now):
         "<span class=\"number\">1</span> demandes reçues aujourd'hui" in html
 
 
-def test_dashboard_counts_proposals_awaiting_staff_and_gp(client, factory, db):
+def test_dashboard_counts_proposals_awaiting_staff_and_gp(client, factory, db, now):
     territory, staff = _staff(factory)
     doctor = factory.doctor(territory)
     a = factory.request(factory.patient(territory), status="waiting")
     b = factory.request(factory.patient(territory), status="proposed")
-    db.add_all([Proposal(request=a, doctor=doctor, status="proposed"),
-                Proposal(request=b, doctor=doctor, status="sent")])
+    db.add_all([Proposal(request=a, doctor=doctor, status="proposed", created_dt=now),
+                Proposal(request=b, doctor=doctor, status="sent", created_dt=now)])
     db.flush()
     login(client, staff)
     html = client.get("/coordination/").get_data(as_text=True)

@@ -97,10 +97,10 @@ def test_cancel_requires_a_reason_and_records_it(client, factory, db):
     assert "Annuler la demande</button>" not in html and "/modifier" not in html
 
 
-def test_cancelling_a_proposed_request_cancels_its_proposal_first(client, factory, db):
+def test_cancelling_a_proposed_request_cancels_its_proposal_first(client, factory, db, now):
     territory, staff, req = _setup(factory, status="proposed")
     doctor = factory.doctor(territory)
-    proposal = Proposal(request=req, doctor=doctor, status="sent")
+    proposal = Proposal(request=req, doctor=doctor, status="sent", created_dt=now)
     db.add(proposal)
     db.flush()
     login(client, staff)
@@ -234,10 +234,10 @@ def test_to_call_list_shows_imported_patients_and_closes_or_qualifies_them(clien
     assert "Personne à appeler" in client.get("/coordination/a-appeler").get_data(as_text=True)
 
 
-def test_request_page_shows_proposals_and_snp_details(client, factory, db):
+def test_request_page_shows_proposals_and_snp_details(client, factory, db, now):
     territory, staff, req = _setup(factory, status="proposed")
     doctor = factory.doctor(territory)
-    db.add(Proposal(request=req, doctor=doctor, status="sent", distance_km=4.2))
+    db.add(Proposal(request=req, doctor=doctor, status="sent", distance_km=4.2, created_dt=now))
     snp = factory.request(factory.patient(territory), kind="snp", snp_reason="Fièvre depuis hier")
     db.flush()
     login(client, staff)

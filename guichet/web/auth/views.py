@@ -8,12 +8,11 @@ from flask_login import current_user, login_user, logout_user
 
 from guichet.models import Role
 from guichet.services import accounts, audit
-from guichet.timeutil import utcnow
 from guichet.web.auth import bp
 from guichet.web.auth.forms import ForgotPasswordForm, LoginForm, SetPasswordForm
 from guichet.web.ratelimit import client_ip, limiter
 from guichet.web.security import SessionUser, current_db_user
-from guichet.web.session import get_session
+from guichet.web.session import get_session, request_now
 
 
 def home_for(role: str) -> str:
@@ -42,7 +41,7 @@ def login() -> ResponseReturnValue:
                 db,
                 form.email.data or "",
                 form.password.data or "",
-                now=utcnow(),
+                now=request_now(),
                 max_failures=int(cfg["LOGIN_MAX_FAILURES"]),
                 lock_minutes=int(cfg["LOGIN_LOCK_MINUTES"]),
                 ip=client_ip(),
@@ -55,7 +54,7 @@ def login() -> ResponseReturnValue:
             next_url = _safe_next(request.args.get("next"))
             session.clear()  # a new session on login: nothing from before survives
             login_user(SessionUser(user))
-            session["last_seen"] = utcnow().timestamp()
+            session["last_seen"] = request_now().timestamp()
             return redirect(next_url or home_for(user.role))
     return render_template("auth/login.html", form=form)
 
@@ -66,7 +65,7 @@ def logout() -> ResponseReturnValue:
         db = get_session()
         user = current_db_user()
         accounts.end_sessions(user)
-        audit.record(db, "logout", now=utcnow(), user_id=user.id, ip=client_ip())
+        audit.record(db, "logout", now=request_now(), user_id=user.id, ip=client_ip())
         db.commit()
     logout_user()
     session.clear()
@@ -82,7 +81,7 @@ def forgot_password() -> ResponseReturnValue:
             abort(429)
         db = get_session()
         accounts.request_password_reset(
-            db, form.email.data or "", now=utcnow(), ip=client_ip(),
+            db, form.email.data or "", now=request_now(), ip=client_ip(),
             link_for=lambda token: url_for("auth.reset_password", token=token, _external=True),
         )
         db.commit()
@@ -98,7 +97,7 @@ def forgot_password() -> ResponseReturnValue:
 
 def _set_password_page(token: str, purpose: str, template: str) -> ResponseReturnValue:
     db = get_session()
-    now = utcnow()
+    now = request_now()
     try:
         row = accounts.peek_token(db, token, now=now)
         if row.purpose != purpose:

@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 from guichet.models import Doctor, Proposal
 from guichet.services import audit, capacity, doctors, proposals, slot_patterns, slots
 from guichet.services.workflow import IllegalTransition
-from guichet.timeutil import paris_today, utcnow
+from guichet.timeutil import paris_today
 from guichet.web.doctors import bp
 from guichet.web.doctors.forms import (
     CancelSlotForm,
@@ -26,7 +26,7 @@ from guichet.web.doctors.forms import (
 )
 from guichet.web.ratelimit import client_ip
 from guichet.web.security import current_db_user, deny, doctor_required
-from guichet.web.session import get_session
+from guichet.web.session import get_session, request_now
 
 FOLLOW_UP_STEPS = {
     "first_consultation": "Première consultation faite",
@@ -58,7 +58,7 @@ def _own_proposal(doctor: Doctor, proposal_id: int) -> Proposal:
 def home() -> ResponseReturnValue:
     db = get_session()
     doctor = _doctor()
-    now = utcnow()
+    now = request_now()
     to_answer, follow_up = doctors.inbox(db, doctor.id)
     current, summary = doctors.summary_of(db, doctor)
     return render_template(
@@ -76,7 +76,7 @@ def proposal(proposal_id: int) -> ResponseReturnValue:
     db = get_session()
     doctor = _doctor()
     p = _own_proposal(doctor, proposal_id)
-    now = utcnow()
+    now = request_now()
     shows_identity = p.status == "accepted"
     if shows_identity:
         # the GP now reads the patient's identity and contact details: keep a trace
@@ -100,7 +100,7 @@ def accept(proposal_id: int) -> ResponseReturnValue:
     if p.status != "sent":
         flash("Cette proposition n'attend plus de réponse de votre part.", "error")
     else:
-        proposals.accept(db, p, now=utcnow(), user_id=current_db_user().id)
+        proposals.accept(db, p, now=request_now(), user_id=current_db_user().id)
         db.commit()
         flash("Merci ! Vous avez accepté ce patient : il est prévenu. Voici ses coordonnées.", "success")
     return redirect(url_for("doctors.proposal", proposal_id=p.id))
@@ -120,7 +120,7 @@ def decline(proposal_id: int) -> ResponseReturnValue:
     if p.status != "sent":
         flash("Cette proposition n'attend plus de réponse de votre part.", "error")
         return redirect(url_for("doctors.proposal", proposal_id=p.id))
-    proposals.decline(db, p, now=utcnow(), reason=(form.reason.data or "").strip() or None,
+    proposals.decline(db, p, now=request_now(), reason=(form.reason.data or "").strip() or None,
                       user_id=current_db_user().id)
     db.commit()
     flash("Proposition refusée. Ce patient ne vous sera plus proposé ; la coordination cherche un autre médecin.",
@@ -140,7 +140,7 @@ def follow_up(proposal_id: int) -> ResponseReturnValue:
         flash("Action inconnue : rechargez la page et recommencez.", "error")
         return redirect(url_for("doctors.proposal", proposal_id=p.id))
     try:
-        proposals.record_follow_up(db, p, now=utcnow(), first_consultation=step == "first_consultation",
+        proposals.record_follow_up(db, p, now=request_now(), first_consultation=step == "first_consultation",
                                    mt_declared=step == "mt_declared", user_id=current_db_user().id)
     except IllegalTransition:
         flash("Ce suivi n'est possible que pour un patient que vous avez accepté.", "error")
@@ -169,7 +169,7 @@ def _prefill(form: DeclarationForm, doctor: Doctor) -> None:
         return
     # the new figure counts from now: offer what is still open (remaining + pending)
     form.new_patients.data = min(doctors.MAX_NEW_PATIENTS, max(0, summary.declared - summary.accepted))
-    if current.valid_until and current.valid_until > paris_today(utcnow()):
+    if current.valid_until and current.valid_until > paris_today(request_now()):
         form.valid_until.data = current.valid_until
     form.max_km.data = str(current.max_km) if current.max_km in doctors.DISTANCE_CHOICES else "10"
     form.is_priority_only.data = current.is_priority_only
@@ -182,7 +182,7 @@ def _prefill(form: DeclarationForm, doctor: Doctor) -> None:
 def _capacity_page(form: DeclarationForm, doctor: Doctor, *, ask_pending: bool = False,
                    status: int = 200) -> ResponseReturnValue:
     db = get_session()
-    now = utcnow()
+    now = request_now()
     current, summary = doctors.summary_of(db, doctor)
     return render_template(
         "doctors/capacity.html", form=form, current=current, summary=summary,
@@ -205,7 +205,7 @@ def availability() -> ResponseReturnValue:
         return _capacity_page(form, doctor, ask_pending=bool(form.pending_action.data))
     try:
         doctors.declare_capacity(
-            db, doctor, now=utcnow(), new_patients=form.new_patients.data or 0,
+            db, doctor, now=request_now(), new_patients=form.new_patients.data or 0,
             valid_until=form.valid_until.data, max_km=int(form.max_km.data or 0),
             is_priority_only=form.is_priority_only.data, priority_flags=form.priority_flags.data or [],
             accepts_children=form.accepts_children.data, does_home_visits=form.does_home_visits.data,
@@ -246,7 +246,7 @@ def _set_paused(paused: bool) -> ResponseReturnValue:
     db = get_session()
     doctor = _doctor()
     try:
-        doctors.set_paused(db, doctor, paused, now=utcnow(), user_id=current_db_user().id)
+        doctors.set_paused(db, doctor, paused, now=request_now(), user_id=current_db_user().id)
     except doctors.DoctorError as exc:
         flash(str(exc), "error")
         return redirect(url_for("doctors.availability"))
@@ -266,7 +266,7 @@ def _slots_page(one_off: OneOffSlotsForm | None = None, weekly: WeeklySlotsForm 
                 status: int = 200) -> ResponseReturnValue:
     db = get_session()
     doctor = _doctor()
-    now = utcnow()
+    now = request_now()
     today = paris_today(now)
     if one_off is None:
         one_off = OneOffSlotsForm(prefix="ponctuel", formdata=None)
@@ -304,7 +304,7 @@ def add_one_off() -> ResponseReturnValue:
     try:
         created = slot_patterns.add_one_off(
             db, doctor, day=form.day.data, start=form.start_time.data,
-            minutes=form.minutes.data or 0, count=form.count.data or 0, now=utcnow(), user_id=current_db_user().id,
+            minutes=form.minutes.data or 0, count=form.count.data or 0, now=request_now(), user_id=current_db_user().id,
         )
     except slot_patterns.SlotPatternError as exc:
         db.rollback()
@@ -328,7 +328,7 @@ def add_weekly() -> ResponseReturnValue:
         created = slot_patterns.add_weekly(
             db, doctor, weekday=int(form.weekday.data or 0), start=form.start_time.data,
             minutes=form.minutes.data or 0, count=form.count.data or 0, until=form.until.data,
-            now=utcnow(), user_id=current_db_user().id,
+            now=request_now(), user_id=current_db_user().id,
         )
     except slot_patterns.SlotPatternError as exc:
         db.rollback()
@@ -351,7 +351,7 @@ def cancel_slot(slot_id: int) -> ResponseReturnValue:
     form = CancelSlotForm()
     if form.validate_on_submit():
         try:
-            lost = slot_patterns.cancel(db, slot, now=utcnow(), reason=form.reason.data,
+            lost = slot_patterns.cancel(db, slot, now=request_now(), reason=form.reason.data,
                                         user_id=current_db_user().id)
         except slots.SlotUnavailable as exc:
             db.rollback()

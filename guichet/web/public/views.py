@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from flask import (
@@ -21,7 +20,6 @@ from flask.typing import ResponseReturnValue
 from guichet.models import PatientRequest
 from guichet.services import intake, notifications, tracking
 from guichet.services.identifiers import InvalidIdentifier
-from guichet.timeutil import utcnow
 from guichet.web.intake_forms import (
     MtRequestForm,
     SnpRequestForm,
@@ -31,7 +29,7 @@ from guichet.web.intake_forms import (
 from guichet.web.public import bp
 from guichet.web.public.forms import ContactUpdateForm, WithdrawForm
 from guichet.web.ratelimit import limiter
-from guichet.web.session import get_session
+from guichet.web.session import get_session, request_now
 
 #: the triage answered "no" to every red flag this recently lets the SNP form open
 TRIAGE_VALID_SECONDS = 2 * 3600
@@ -74,7 +72,7 @@ def _submit(form: Any, kind: str, template: str) -> ResponseReturnValue:
     _count_submission()
     submit = intake.submit_mt_request if kind == "mt" else intake.submit_snp_request
     try:
-        req = submit(db, form.to_data(), channel="web", now=utcnow(),
+        req = submit(db, form.to_data(), channel="web", now=request_now(),
                      base_url=current_app.config["BASE_URL"])
     except intake.InvalidRequest as exc:
         db.rollback()
@@ -107,14 +105,14 @@ def snp_triage() -> ResponseReturnValue:
             # nothing is stored: a vital emergency goes to the 15, not to a waiting list
             session.pop("snp_triage", None)
             return render_template("public/call_15.html", suicide=form["suicide"].data == "yes")
-        session["snp_triage"] = time.time()
+        session["snp_triage"] = request_now().timestamp()
         return redirect(url_for("public.snp_request"))
     return render_template("public/snp_triage.html", form=form)
 
 
 def _triage_passed() -> bool:
     passed = session.get("snp_triage")
-    return isinstance(passed, (int, float)) and time.time() - passed < TRIAGE_VALID_SECONDS
+    return isinstance(passed, (int, float)) and request_now().timestamp() - passed < TRIAGE_VALID_SECONDS
 
 
 @bp.route("/demande/soins-non-programmes/demande", methods=["GET", "POST"])
@@ -141,7 +139,7 @@ def _tracked(token: str) -> PatientRequest:
     g.no_store = True
     if not limiter().hit("tracking", int(current_app.config["RATE_LIMIT_TRACKING_PER_HOUR"])):
         abort(429)
-    req = tracking.find_by_token(get_session(), token, now=utcnow())
+    req = tracking.find_by_token(get_session(), token, now=request_now())
     if req is None:
         abort(_invalid_link())
     return req
@@ -179,7 +177,7 @@ def withdraw(token: str) -> ResponseReturnValue:
     if form.validate_on_submit():
         db = get_session()
         try:
-            tracking.withdraw(db, req, now=utcnow())
+            tracking.withdraw(db, req, now=request_now())
         except tracking.TrackingError as exc:
             db.rollback()
             flash(str(exc), "error")
@@ -207,7 +205,7 @@ def update_contact(token: str) -> ResponseReturnValue:
     if form.validate_on_submit():
         db = get_session()
         try:
-            changed = tracking.update_contact(db, req, form.to_update(), now=utcnow())
+            changed = tracking.update_contact(db, req, form.to_update(), now=request_now())
         except (tracking.TrackingError, InvalidIdentifier) as exc:
             db.rollback()
             form.form_errors.append(str(exc))

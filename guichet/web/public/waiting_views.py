@@ -13,11 +13,10 @@ from sqlalchemy import select
 
 from guichet.models import PublishedWaitingList, Territory
 from guichet.services import follow_up, publication
-from guichet.timeutil import utcnow
 from guichet.web.forms import ButtonForm
 from guichet.web.public import bp
 from guichet.web.ratelimit import limiter
-from guichet.web.session import get_session
+from guichet.web.session import get_session, request_now
 
 
 @bp.get("/liste-attente")
@@ -62,7 +61,7 @@ def answer(token: str, answer: str) -> ResponseReturnValue:
         return render_template("public/waiting_answer_done.html", message=str(exc), is_error=True), 410
     if form.validate_on_submit():
         try:
-            follow_up.record_answer(db, token, answer, now=utcnow())
+            follow_up.record_answer(db, token, answer, now=request_now())
         except follow_up.AnswerError as exc:
             return render_template("public/waiting_answer_done.html", message=str(exc), is_error=True), 410
         db.commit()

@@ -8,9 +8,8 @@ from flask.typing import ResponseReturnValue
 from guichet.models import Territory, User
 from guichet.services import accounts, territories, users
 from guichet.services.priority import DEFAULT_WEIGHTS
-from guichet.timeutil import utcnow
 from guichet.web.security import admin_required, current_db_user, deny
-from guichet.web.session import get_session
+from guichet.web.session import get_session, request_now
 from guichet.web.staff import bp
 from guichet.web.staff.forms import EmptyForm, InviteUserForm, SettingsForm
 from guichet.web.staff.views import territory_id
@@ -47,7 +46,7 @@ def admin_invite() -> ResponseReturnValue:
         try:
             user = users.invite_user(
                 db, _territory(), email=form.email.data or "", full_name=form.full_name.data or "",
-                role=form.role.data or "", now=utcnow(), link_for=_invitation_link,
+                role=form.role.data or "", now=request_now(), link_for=_invitation_link,
                 invited_by_id=current_db_user().id,
             )
         except (users.UserAdminError, accounts.AccountError) as exc:
@@ -66,7 +65,7 @@ def _account_action(user_id: int, action: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return redirect(url_for("staff.admin_users"))
     db = get_session()
-    now = utcnow()
+    now = request_now()
     try:
         if action == "reinvite":
             users.resend_invitation(db, user, _territory(), now=now, link_for=_invitation_link,
@@ -127,7 +126,7 @@ def admin_settings() -> ResponseReturnValue:
         }
         try:
             recomputed = territories.update_settings(
-                db, territory, values, now=utcnow(), user_id=current_db_user().id,
+                db, territory, values, now=request_now(), user_id=current_db_user().id,
                 is_auto_approval=bool(form.is_auto_approval.data),
                 is_auto_matching=bool(form.is_auto_matching.data),
             )

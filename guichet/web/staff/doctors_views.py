@@ -7,10 +7,9 @@ from flask.typing import ResponseReturnValue
 
 from guichet.models import Doctor, Territory
 from guichet.services import doctors
-from guichet.timeutil import utcnow
 from guichet.web.forms import ButtonForm
 from guichet.web.security import current_db_user, deny, staff_required
-from guichet.web.session import get_session
+from guichet.web.session import get_session, request_now
 from guichet.web.staff import bp
 from guichet.web.staff.doctors_forms import DoctorRegistrationForm
 
@@ -56,7 +55,7 @@ def doctor_new() -> ResponseReturnValue:
     if form.validate_on_submit():
         insee = _pick_commune(form, territory)
         if insee is not None:
-            now = utcnow()
+            now = request_now()
             user_id = current_db_user().id
             try:
                 doctor = doctors.register_doctor(
@@ -117,7 +116,7 @@ def doctor_invite(doctor_id: int) -> ResponseReturnValue:
     db = get_session()
     doctor = _own_doctor(doctor_id)
     try:
-        doctors.send_invitation(db, doctor, now=utcnow(), link_for=_invitation_link, user_id=current_db_user().id)
+        doctors.send_invitation(db, doctor, now=request_now(), link_for=_invitation_link, user_id=current_db_user().id)
     except doctors.DoctorError as exc:
         db.rollback()
         flash(str(exc), "error")

@@ -7,6 +7,7 @@ and nothing big travels in the session cookie.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from pathlib import Path
@@ -17,9 +18,8 @@ from sqlalchemy import select
 
 from guichet.models import ImportBatch, Territory
 from guichet.services import insurer_import
-from guichet.timeutil import utcnow
 from guichet.web.security import current_db_user, deny, staff_required
-from guichet.web.session import get_session
+from guichet.web.session import get_session, request_now
 from guichet.web.staff import bp
 from guichet.web.staff.forms import ConfirmImportForm, UploadForm
 from guichet.web.staff.views import territory_id
@@ -45,7 +45,9 @@ def _stored_file(sha: str) -> Path:
 
 
 def _prune(store: Path) -> None:
-    limit = time.time() - KEEP_SECONDS
+    # Files are stamped with the app clock when stored (below), so their age is measured
+    # on the same clock as everything else.
+    limit = request_now().timestamp() - KEEP_SECONDS
     for old in store.glob("*.csv"):
         if old.stat().st_mtime < limit:
             old.unlink(missing_ok=True)
@@ -68,14 +70,17 @@ def import_upload() -> ResponseReturnValue:
         db = get_session()
         territory = db.get(Territory, territory_id())
         try:
-            insurer_import.preview(db, territory, data, now=utcnow())  # type: ignore[arg-type]
+            insurer_import.preview(db, territory, data, now=request_now())  # type: ignore[arg-type]
         except insurer_import.ImportFileError as exc:
             form.file.errors = [str(exc)]
         else:
             store = _store()
             _prune(store)
             sha = insurer_import.file_sha256(data)
-            (store / f"{territory_id()}-{sha}.csv").write_bytes(data)
+            stored = store / f"{territory_id()}-{sha}.csv"
+            stored.write_bytes(data)
+            stamp = request_now().timestamp()
+            os.utime(stored, (stamp, stamp))
             names = dict(session.get("import_names", {}))
             names[sha] = filename
             session["import_names"] = dict(list(names.items())[-5:])
@@ -93,7 +98,7 @@ def import_preview(sha: str) -> ResponseReturnValue:
     territory = db.get(Territory, territory_id())
     started = time.perf_counter()
     try:
-        report = insurer_import.preview(db, territory, path.read_bytes(), now=utcnow())  # type: ignore[arg-type]
+        report = insurer_import.preview(db, territory, path.read_bytes(), now=request_now())  # type: ignore[arg-type]
     except insurer_import.ImportFileError as exc:
         flash(str(exc), "error")
         return redirect(url_for("staff.import_upload"))
@@ -117,7 +122,7 @@ def import_confirm(sha: str) -> ResponseReturnValue:
     filename = session.get("import_names", {}).get(sha, "liste.csv")
     try:
         batch = insurer_import.confirm(db, territory, path.read_bytes(), filename,  # type: ignore[arg-type]
-                                       now=utcnow(), user_id=current_db_user().id)
+                                       now=request_now(), user_id=current_db_user().id)
     except insurer_import.AlreadyImported as exc:
         db.rollback()
         path.unlink(missing_ok=True)

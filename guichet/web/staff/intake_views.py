@@ -10,10 +10,9 @@ from flask.typing import ResponseReturnValue
 from guichet.models import PatientRequest
 from guichet.services import audit, intake
 from guichet.services.tracking import tracking_url
-from guichet.timeutil import utcnow
 from guichet.web.intake_forms import RED_FLAGS, StaffMtRequestForm, StaffSnpRequestForm, locate_commune
 from guichet.web.security import current_db_user, deny, staff_required
-from guichet.web.session import get_session
+from guichet.web.session import get_session, request_now
 from guichet.web.staff import bp
 
 TEMPLATES = {"mt": "staff/intake_mt.html", "snp": "staff/intake_snp.html"}
@@ -41,7 +40,7 @@ def _intake(kind: str, form: Any) -> ResponseReturnValue:
     if not final or not (valid and located):
         return _render(kind, form)
     submit = intake.submit_mt_request if kind == "mt" else intake.submit_snp_request
-    now = utcnow()
+    now = request_now()
     try:
         req = submit(
             db, form.to_data(), channel="phone", now=now, base_url=current_app.config["BASE_URL"],
@@ -85,7 +84,7 @@ def intake_done(request_id: int) -> ResponseReturnValue:
     if req is None or req.territory_id != user.territory_id:
         deny()
     assert req is not None
-    audit.record(db, "request.view", now=utcnow(), user_id=user.id, object_type="patient_request",
+    audit.record(db, "request.view", now=request_now(), user_id=user.id, object_type="patient_request",
                  object_id=req.id, territory_id=req.territory_id, ip=request.remote_addr, page="intake_done")
     db.commit()
     return render_template(

@@ -13,10 +13,9 @@ from guichet.jobs.cli import OUTCOME_LABELS
 from guichet.jobs.runner import last_runs
 from guichet.models import JobRun
 from guichet.services import audit, delivery
-from guichet.timeutil import utcnow
 from guichet.web.forms import ButtonForm
 from guichet.web.security import current_db_user, deny, staff_required
-from guichet.web.session import get_session
+from guichet.web.session import get_session, request_now
 from guichet.web.staff import bp
 
 
@@ -33,7 +32,7 @@ def _territory_id() -> int:
 def jobs_overview() -> ResponseReturnValue:
     db = get_session()
     territory_id = _territory_id()
-    now = utcnow()
+    now = request_now()
     latest = last_runs(db)
     jobs = []
     for job_id, spec in registry.JOBS.items():
@@ -72,7 +71,7 @@ def message_retry(notification_id: int) -> ResponseReturnValue:
     form = ButtonForm()
     if form.validate_on_submit():
         try:
-            delivery.retry(db, notification, now=utcnow(), user_id=current_db_user().id)
+            delivery.retry(db, notification, now=request_now(), user_id=current_db_user().id)
         except delivery.NotRetryable as exc:
             flash(str(exc), "error")
         else:
@@ -103,7 +102,7 @@ def letter_print(notification_id: int) -> ResponseReturnValue:
     if letter is None:
         deny()
     assert letter is not None
-    audit.record(db, "letter.view", now=utcnow(), user_id=current_db_user().id,
+    audit.record(db, "letter.view", now=request_now(), user_id=current_db_user().id,
                  object_type="notification", object_id=letter.id, territory_id=territory_id,
                  request_id=letter.request_id)
     db.commit()
@@ -125,7 +124,7 @@ def letter_printed(notification_id: int) -> ResponseReturnValue:
     form = ButtonForm()
     if form.validate_on_submit():
         try:
-            delivery.mark_printed(db, letter, now=utcnow(), user_id=current_db_user().id)
+            delivery.mark_printed(db, letter, now=request_now(), user_id=current_db_user().id)
         except delivery.NotAPrintableLetter as exc:
             flash(str(exc), "error")
         else:

@@ -25,11 +25,11 @@ from guichet.services import (
 )
 from guichet.services.priority import FLAG_LABELS
 from guichet.services.workflow import PROPOSAL_STATUS_LABELS
-from guichet.timeutil import paris_today, to_paris, utcnow
+from guichet.timeutil import paris_today, to_paris
 from guichet.web.forms import ButtonForm
 from guichet.web.ratelimit import client_ip
 from guichet.web.security import current_db_user, deny, staff_required
-from guichet.web.session import get_session
+from guichet.web.session import get_session, request_now
 from guichet.web.staff import bp
 from guichet.web.staff.matching_forms import (
     ReassignForm,
@@ -51,7 +51,7 @@ def _territory() -> Territory:
 
 
 def _audit(action: str, territory: Territory, **detail: Any) -> None:
-    audit.record(get_session(), action, now=utcnow(), user_id=current_db_user().id, territory_id=territory.id,
+    audit.record(get_session(), action, now=request_now(), user_id=current_db_user().id, territory_id=territory.id,
                  ip=client_ip(), **detail)
 
 
@@ -83,7 +83,7 @@ def matching_home() -> ResponseReturnValue:
 def matching_run() -> ResponseReturnValue:
     db = get_session()
     territory = _territory()
-    now = utcnow()
+    now = request_now()
     try:
         outcome = matching_runs.run_mt(db, territory, now=now, user=current_db_user())
         assert outcome.run is not None
@@ -110,7 +110,7 @@ def matching_run() -> ResponseReturnValue:
 def matching_dry_run() -> ResponseReturnValue:
     db = get_session()
     territory = _territory()
-    now = utcnow()
+    now = request_now()
     outcome = matching_runs.run_mt(db, territory, now=now, user=current_db_user(), dry_run=True)
     page = render_template("staff/matching_dry_run.html", territory=territory, outcome=outcome, now=now,
                            summary=matching_runs.patient_summary, form=ButtonForm())
@@ -137,7 +137,7 @@ def matching_review(run_id: int) -> ResponseReturnValue:
     territory = _territory()
     run = _run_of_territory(run_id, territory)
     data = matching_runs.review_data(db, run)
-    now = utcnow()
+    now = request_now()
     _audit("matching.review", territory, object_type="matching_run", object_id=run.id,
            requests=[p.request_id for p in data["proposals"]][:500])
     db.commit()
@@ -163,7 +163,7 @@ def matching_approve(run_id: int) -> ResponseReturnValue:
         ids = arbitration.pending_drafts(db, territory, run_id=run.id)
     else:
         ids = list(form.proposal_ids.data or [])
-    report = arbitration.approve(db, territory, ids, user=current_db_user(), now=utcnow())
+    report = arbitration.approve(db, territory, ids, user=current_db_user(), now=request_now())
     db.commit()
     if report.approved:
         flash(f"{len(report.approved)} proposition(s) validée(s) et envoyée(s) aux médecins.", "success")
@@ -190,7 +190,7 @@ def _proposal_action(proposal_id: int, action: Any, message: Any) -> ResponseRet
     proposal = _proposal_of_territory(proposal_id, territory)
     db = get_session()
     try:
-        action(db, proposal, user=current_db_user(), now=utcnow())
+        action(db, proposal, user=current_db_user(), now=request_now())
     except arbitration.ArbitrationError as exc:
         db.rollback()
         flash(str(exc), "error")
@@ -227,7 +227,7 @@ def matching_reassign(request_id: int) -> ResponseReturnValue:
     if req is None or req.territory_id != territory.id:
         deny()
     assert req is not None
-    now = utcnow()
+    now = request_now()
     choices = arbitration.reassignable_doctors(db, req, now=now)
     form = ReassignForm()
     form.doctor_id.choices = [
@@ -271,7 +271,7 @@ def _slot_label(slot: Any) -> str:
 def snp_home() -> ResponseReturnValue:
     db = get_session()
     territory = _territory()
-    now = utcnow()
+    now = request_now()
     data = snp_board.board(db, territory, now=now)
     slots_by_id = {s.id: s for s in data["slots"]}
     forms = {}
@@ -291,7 +291,7 @@ def snp_home() -> ResponseReturnValue:
 def snp_suggest() -> ResponseReturnValue:
     db = get_session()
     territory = _territory()
-    now = utcnow()
+    now = request_now()
     outcome = matching_runs.solve_snp(db, territory, now=now)
     page = render_template("staff/snp_suggestions.html", outcome=outcome, now=now, form=SnpConfirmForm(),
                            summary=matching_runs.patient_summary)
@@ -314,7 +314,7 @@ def snp_confirm() -> ResponseReturnValue:
             for message in errors:
                 flash(message, "error")
         return redirect(url_for("staff.snp_home"))
-    report = snp_board.book_many(db, territory, form.pair_values(), user=current_db_user(), now=utcnow())
+    report = snp_board.book_many(db, territory, form.pair_values(), user=current_db_user(), now=request_now())
     db.commit()
     if report.booked:
         flash(f"{len(report.booked)} rendez-vous réservé(s) ; les patients sont prévenus.", "success")
@@ -332,12 +332,12 @@ def snp_book(request_id: int) -> ResponseReturnValue:
     if req is None or req.territory_id != territory.id or req.kind != "snp":
         deny()
     form = SlotBookForm(prefix=f"r{request_id}")
-    form.slot_id.choices = [(s.id, "") for s in matching_runs.snp_free_slots(db, territory, now=utcnow())]
+    form.slot_id.choices = [(s.id, "") for s in matching_runs.snp_free_slots(db, territory, now=request_now())]
     if not form.validate_on_submit():
         flash("Choisissez un créneau encore libre dans la liste.", "error")
         return redirect(url_for("staff.snp_home"))
     try:
-        slot = snp_board.book(db, territory, request_id, form.slot_id.data, user=current_db_user(), now=utcnow())
+        slot = snp_board.book(db, territory, request_id, form.slot_id.data, user=current_db_user(), now=request_now())
     except (snp_board.BoardError, snp_board.slots.SlotUnavailable) as exc:
         db.rollback()
         flash(str(exc), "error")
@@ -355,7 +355,7 @@ def snp_book(request_id: int) -> ResponseReturnValue:
 def waiting_home() -> ResponseReturnValue:
     db = get_session()
     territory = _territory()
-    now = utcnow()
+    now = request_now()
     items = waiting_list.entries(db, territory, now=now)
     _audit("waiting_list.view", territory, object_type="territory", object_id=territory.id, count=len(items))
     db.commit()
@@ -367,7 +367,7 @@ def waiting_home() -> ResponseReturnValue:
 def waiting_export() -> ResponseReturnValue:
     db = get_session()
     territory = _territory()
-    now = utcnow()
+    now = request_now()
     items = waiting_list.entries(db, territory, now=now)
     _audit("waiting_list.export", territory, object_type="territory", object_id=territory.id, count=len(items))
     db.commit()
@@ -380,7 +380,7 @@ def waiting_export() -> ResponseReturnValue:
 
 
 def _year() -> int:
-    current = paris_today(utcnow()).year
+    current = paris_today(request_now()).year
     arg = request.args.get("annee", "")
     if arg.isdigit() and 2020 <= int(arg) <= current:
         return int(arg)
@@ -393,8 +393,8 @@ def indicators_home() -> ResponseReturnValue:
     db = get_session()
     territory = _territory()
     year = _year()
-    rows = indicators.compute(db, territory, year, now=utcnow())
-    current = paris_today(utcnow()).year
+    rows = indicators.compute(db, territory, year, now=request_now())
+    current = paris_today(request_now()).year
     peak = max([r.received_mt + r.received_snp for r in rows] + [1])
     return render_template("staff/indicators.html", rows=rows, year=year, years=range(current, 2019, -1),
                            peak=peak, territory=territory)
@@ -406,6 +406,6 @@ def indicators_export() -> ResponseReturnValue:
     db = get_session()
     territory = _territory()
     year = _year()
-    rows = indicators.compute(db, territory, year, now=utcnow())
+    rows = indicators.compute(db, territory, year, now=request_now())
     return Response("".join(indicators.csv_lines(rows)), mimetype="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="indicateurs-{territory.slug}-{year}.csv"'})

@@ -18,10 +18,9 @@ from guichet.services.workflow import (
     REQUEST_STATUS_LABELS,
     IllegalTransition,
 )
-from guichet.timeutil import utcnow
 from guichet.web.ratelimit import client_ip
 from guichet.web.security import current_db_user, deny, staff_required
-from guichet.web.session import get_session
+from guichet.web.session import get_session, request_now
 from guichet.web.staff import bp
 from guichet.web.staff.forms import (
     CancelForm,
@@ -67,7 +66,7 @@ def load_request(request_id: int) -> PatientRequest:
 @bp.get("/")
 @staff_required
 def dashboard() -> ResponseReturnValue:
-    counts = queue.dashboard(get_session(), territory_id(), now=utcnow())
+    counts = queue.dashboard(get_session(), territory_id(), now=request_now())
     return render_template("staff/dashboard.html", counts=counts)
 
 
@@ -76,10 +75,10 @@ def dashboard() -> ResponseReturnValue:
 def request_list() -> ResponseReturnValue:
     db = get_session()
     filters = queue.Filters.from_args(request.args)
-    page = queue.list_requests(db, territory_id(), filters, now=utcnow())
+    page = queue.list_requests(db, territory_id(), filters, now=request_now())
     return render_template(
         "staff/requests.html", page=page, filters=filters, queue=queue,
-        communes=queue.territory_communes(db, territory_id()), now=utcnow(),
+        communes=queue.territory_communes(db, territory_id()), now=request_now(),
     )
 
 
@@ -89,7 +88,7 @@ def request_export() -> ResponseReturnValue:
     db = get_session()
     tid = territory_id()
     filters = queue.Filters.from_args(request.args)
-    now = utcnow()
+    now = request_now()
     # exporting names and phone numbers is a read of personal data: audit it first
     audit.record(db, "request.export", now=now, user_id=current_db_user().id, territory_id=tid,
                  ip=client_ip(), filters=filters.as_args(page=1))
@@ -146,7 +145,7 @@ def _render_detail(req: PatientRequest, status: int = 200, **forms: Any) -> Resp
 def request_detail(request_id: int) -> ResponseReturnValue:
     req = load_request(request_id)
     db = get_session()
-    staff_requests.record_view(db, req, user_id=current_db_user().id, now=utcnow(), ip=client_ip())
+    staff_requests.record_view(db, req, user_id=current_db_user().id, now=request_now(), ip=client_ip())
     db.commit()
     return _render_detail(req)
 
@@ -180,7 +179,7 @@ def request_qualify(request_id: int) -> ResponseReturnValue:
     req = load_request(request_id)
     form = QualifyForm()
     return _run(req, "qualify_form", form, lambda: staff_requests.qualify(
-        get_session(), req, user_id=current_db_user().id, now=utcnow(),
+        get_session(), req, user_id=current_db_user().id, now=request_now(),
         consent=bool(form.consent.data), ip=client_ip(),
     ), f"La demande {req.reference} est maintenant en attente d'un médecin.")
 
@@ -192,7 +191,7 @@ def request_cancel(request_id: int) -> ResponseReturnValue:
     form = CancelForm()
     return _run(req, "cancel_form", form, lambda: staff_requests.cancel(
         get_session(), req, reason=form.reason.data or "", note=form.note.data,
-        user_id=current_db_user().id, now=utcnow(), ip=client_ip(),
+        user_id=current_db_user().id, now=request_now(), ip=client_ip(),
     ), f"La demande {req.reference} est annulée.")
 
 
@@ -202,7 +201,7 @@ def request_note(request_id: int) -> ResponseReturnValue:
     req = load_request(request_id)
     form = NoteForm()
     return _run(req, "note_form", form, lambda: staff_requests.add_note(
-        get_session(), req, form.text.data or "", user_id=current_db_user().id, now=utcnow(),
+        get_session(), req, form.text.data or "", user_id=current_db_user().id, now=request_now(),
         ip=client_ip(),
     ), "La note est enregistrée.")
 
@@ -214,7 +213,7 @@ def request_contact(request_id: int) -> ResponseReturnValue:
     form = ContactForm()
     return _run(req, "contact_form", form, lambda: staff_requests.log_contact(
         get_session(), req, form.outcome.data or "", note=form.note.data,
-        user_id=current_db_user().id, now=utcnow(), ip=client_ip(),
+        user_id=current_db_user().id, now=request_now(), ip=client_ip(),
     ), "L'appel est noté dans l'historique.")
 
 
@@ -231,7 +230,7 @@ def request_merge(request_id: int) -> ResponseReturnValue:
             raise staff_requests.StaffActionError(
                 "Aucune demande de votre territoire ne porte cette référence."
             )
-        staff_requests.merge_duplicate(db, req, target, user_id=current_db_user().id, now=utcnow(),
+        staff_requests.merge_duplicate(db, req, target, user_id=current_db_user().id, now=request_now(),
                                        ip=client_ip())
 
     return _run(req, "merge_form", form, merge,
@@ -260,14 +259,14 @@ def request_edit(request_id: int) -> ResponseReturnValue:
     form = EditForm(obj=patient)
     form.commune_insee.choices = _commune_choices(form.postal_code.data or patient.postal_code)
     if request.method == "GET":
-        audit.record(db, "request.view", now=utcnow(), user_id=current_db_user().id,
+        audit.record(db, "request.view", now=request_now(), user_id=current_db_user().id,
                      object_type="patient_request", object_id=req.id,
                      territory_id=req.territory_id, ip=client_ip(), page="edit")
         db.commit()
     if form.validate_on_submit():
         try:
             changed = staff_requests.edit(db, req, form.values(), user_id=current_db_user().id,
-                                          now=utcnow(), ip=client_ip())
+                                          now=request_now(), ip=client_ip())
         except staff_requests.InvalidEdit as exc:
             db.rollback()
             for name, message in exc.errors.items():
