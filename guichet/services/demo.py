@@ -70,12 +70,15 @@ def load_demo(db: Session, *, now: datetime) -> DemoSummary:
     territory = geo.create_reference_territory(db, DEMO_TERRITORY, now=now)
     communes = [c for c in territory.communes if c.has_position]
     summary = DemoSummary(territory=territory.name, created=True)
+    # argon2 is slow on purpose: hash the one demo password once, not once per account
+    accounts.check_password_policy(DEMO_PASSWORD)
+    demo_hash = accounts.hash_password(DEMO_PASSWORD)
 
     accounts.create_user(db, email=STAFF_EMAIL, full_name="Claire Coordination",
-                         role=Role.STAFF, territory_id=territory.id, password=DEMO_PASSWORD,
+                         role=Role.STAFF, territory_id=territory.id, password_hash=demo_hash,
                          now=now)
     accounts.create_user(db, email=ADMIN_EMAIL, full_name="Alain Administration",
-                         role=Role.ADMIN, territory_id=territory.id, password=DEMO_PASSWORD,
+                         role=Role.ADMIN, territory_id=territory.id, password_hash=demo_hash,
                          now=now)
 
     today = paris_today(now)
@@ -128,7 +131,7 @@ def load_demo(db: Session, *, now: datetime) -> DemoSummary:
                                 created_dt=now))
                     summary.slots += 1
         accounts.create_user(db, email=doctor.email or "", full_name=doctor.display_name,
-                             role=Role.DOCTOR, doctor_id=doctor.id, password=DEMO_PASSWORD,
+                             role=Role.DOCTOR, doctor_id=doctor.id, password_hash=demo_hash,
                              now=now)
     summary.doctors = len(doctors)
 
