@@ -39,14 +39,16 @@ def _server(url: str) -> str:
     return make_url(url).set(database="postgres").render_as_string(hide_password=False)
 
 
-def create_postgres_database(server_url: str, name: str) -> str:
-    """(Re)create an empty database on the server of `server_url`; return its URL."""
+def create_postgres_database(server_url: str, name: str, template: str | None = None) -> str:
+    """(Re)create a database on the server of `server_url`, empty or a copy of `template`;
+    return its URL."""
     from guichet.db import make_engine
 
     admin = make_engine(_server(server_url), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        copy = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     admin.dispose()
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 

@@ -1,14 +1,17 @@
 """Test harness: one database per test session, one rolled-back transaction per test.
 
 SQLite by default; GUICHET_TEST_DATABASE_URL=postgresql://… runs the same suite on
-PostgreSQL. Each pytest-xdist worker gets its own database.
+PostgreSQL. Each pytest-xdist worker migrates one template database and loads the communes
+once; the rolled-back tests' database and every database where commits must be real
+(threads, processes, a live server) are copies of it.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -27,15 +30,20 @@ from guichet.settings import check_database_url
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
-def fresh_database_url(tmp_path_factory: pytest.TempPathFactory, label: str) -> tuple[str, object]:
-    """A new empty database of the backend under test; returns (url, cleanup)."""
+def fresh_database_url(tmp_path_factory: pytest.TempPathFactory, label: str,
+                       template: str | None = None) -> tuple[str, Callable[[], None]]:
+    """A new database of the backend under test, empty or a copy of the `template` URL's
+    database (which nobody may be connected to); returns (url, cleanup)."""
     base = os.environ.get("GUICHET_TEST_DATABASE_URL")
     if base:
         base = check_database_url(base)
         name = f"{make_url(base).database}_{label}_{uuid.uuid4().hex[:8]}"
-        url = migrate.create_postgres_database(base, name)
+        source = make_url(template).database if template else None
+        url = migrate.create_postgres_database(base, name, template=source)
         return url, lambda: migrate.drop_postgres_database(base, name)
     path = tmp_path_factory.mktemp(label) / "guichet.sqlite3"
+    if template:
+        shutil.copyfile(str(make_url(template).database), path)
     return f"sqlite:///{path}", lambda: None
 
 
@@ -45,15 +53,40 @@ def is_postgres() -> bool:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
-    url, cleanup = fresh_database_url(tmp_path_factory, f"test_{worker_id}")
+def template_database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
+    """Migrated, with the communes; never used directly, only copied."""
+    url, cleanup = fresh_database_url(tmp_path_factory, f"template_{worker_id}")
     migrate.upgrade(url)
     engine = make_engine(url)
     with Session(engine) as db, db.begin():
         geo.load_communes(db)
     engine.dispose()
     yield url
-    cleanup()  # type: ignore[operator]
+    cleanup()
+
+
+@pytest.fixture(scope="session")
+def clone_database(tmp_path_factory: pytest.TempPathFactory,
+                   template_database_url: str) -> Iterator[Callable[[str], str]]:
+    """clone(label) -> URL of a new migrated database with the communes, dropped at the end.
+
+    For tests whose commits must be real (concurrent transactions, schedulers, a live server).
+    """
+    cleanups: list[Callable[[], None]] = []
+
+    def clone(label: str) -> str:
+        url, cleanup = fresh_database_url(tmp_path_factory, label, template=template_database_url)
+        cleanups.append(cleanup)
+        return url
+
+    yield clone
+    for cleanup in cleanups:
+        cleanup()
+
+
+@pytest.fixture(scope="session")
+def database_url(clone_database: Callable[[str], str], worker_id: str) -> str:
+    return clone_database(f"test_{worker_id}")
 
 
 @pytest.fixture(scope="session")
@@ -93,13 +126,29 @@ def clock() -> FrozenClock:
     return FrozenClock(NOW)
 
 
+@pytest.fixture(scope="session")
+def shared_app(database_url: str) -> Flask:
+    """One application per worker: building one compiles every URL rule (~0.1 s)."""
+    return create_test_app(None, database_url)
+
+
 @pytest.fixture
-def app(sessions: sessionmaker[Session], database_url: str, clock: FrozenClock) -> Flask:
-    app = create_test_app(sessions, database_url, clock=clock)
-    return app
+def app(shared_app: Flask, sessions: sessionmaker[Session], clock: FrozenClock) -> Iterator[Flask]:
+    """The shared application, joined to this test's transaction and clock; whatever the
+    test changes on it (settings, rate-limit counts, client class) is put back afterwards."""
+    state = shared_app.extensions["guichet"]
+    config = dict(shared_app.config)
+    client_class = shared_app.test_client_class
+    state["sessionmaker"], state["clock"] = sessions, clock
+    state["ratelimiter"].reset()
+    yield shared_app
+    shared_app.config.clear()
+    shared_app.config.update(config)
+    shared_app.test_client_class = client_class
+    state["sessionmaker"] = state["clock"] = None
 
 
-def create_test_app(sessions: sessionmaker[Session], database_url: str, *,
+def create_test_app(sessions: sessionmaker[Session] | None, database_url: str, *,
                     clock: FrozenClock | None = None, **overrides: object) -> Flask:
     from guichet.web import create_app
 

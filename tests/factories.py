@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -24,6 +25,11 @@ from guichet.services.requests import create_request
 
 PASSWORD = "Correct-Horse-42!"
 _counter = itertools.count(1)
+
+
+@functools.cache
+def _usual_hash() -> str:
+    return accounts.hash_password(PASSWORD)
 
 
 class Factory:
@@ -49,9 +55,11 @@ class Factory:
             territory = self.territory()
         if role == "doctor" and doctor is None:
             doctor = self.doctor(territory=territory)
+        # argon2 is slow on purpose: the usual test password is hashed once per worker
+        secret = {"password_hash": _usual_hash()} if password == PASSWORD else {"password": password}
         return accounts.create_user(
             self.db, email=email or f"{role}{n}@exemple.fr", full_name=f"Utilisateur {n}",
-            role=role, now=self.now, password=password,
+            role=role, now=self.now, **secret,
             territory_id=territory.id if territory and role != "doctor" else None,
             doctor_id=doctor.id if doctor else None,
         )

@@ -8,7 +8,7 @@ like a patient would, with the keyboard-reachable labels.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,30 +16,28 @@ import pytest
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
-from guichet import migrate
 from guichet.clock import FrozenClock
 from guichet.db import make_engine
 from guichet.services import geo
-from tests.conftest import NOW, fresh_database_url
+from tests.conftest import NOW
 
 CHROMIUM = "/usr/bin/chromium"
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.browser,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
 ]
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_server(clone_database: Callable[[str], str]) -> Iterator[str]:
     from guichet.web import create_app
 
-    url, cleanup = fresh_database_url(tmp_path_factory, "a11y")
-    migrate.upgrade(url)
+    url = clone_database("a11y")
     engine = make_engine(url)
     with Session(engine) as db, db.begin():
-        geo.load_communes(db)
         geo.create_territory(db, "CPTS Accessibilité", ["26223", "26059", "38185"], now=NOW)
     engine.dispose()
     app = create_app(clock=FrozenClock(NOW), overrides={"TESTING": False, "DATABASE_URL": url, "SECRET_KEY": "a11y-secret",
@@ -54,7 +52,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.shutdown()
     thread.join(timeout=5)
     app.extensions["guichet"]["engine"].dispose()
-    cleanup()  # type: ignore[operator]
 
 
 @pytest.fixture(scope="module")

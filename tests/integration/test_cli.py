@@ -11,6 +11,8 @@ from guichet.models import Commune, User
 from guichet.settings import PROJECT_ROOT
 from tests.conftest import fresh_database_url
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def fresh_url(tmp_path_factory):

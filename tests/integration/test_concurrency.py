@@ -15,32 +15,22 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from guichet import migrate
 from guichet.db import make_engine
-from guichet.models import CapacityDeclaration, Commune, Proposal, Slot, Territory, User
+from guichet.models import CapacityDeclaration, Proposal, Slot, Territory, User
 from guichet.services import arbitration, proposals, slots
-from tests.conftest import NOW, fresh_database_url
+from tests.conftest import NOW
 from tests.factories import Factory
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture(scope="module")
-def pg_sessions(tmp_path_factory, is_postgres):
+def pg_sessions(clone_database, is_postgres):
     if not is_postgres:
         pytest.skip("concurrent transactions need PostgreSQL (GUICHET_TEST_DATABASE_URL): SQLite has one writer")
-    url, cleanup = fresh_database_url(tmp_path_factory, "concurrency")
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    maker = sessionmaker(bind=engine, expire_on_commit=False)
-    with maker.begin() as db:
-        for insee, lat, lon in (("26059", 44.93272, 5.29944), ("26117", 45.02606, 5.38449),
-                                ("26217", 45.04497, 5.27071), ("26223", 44.98905, 5.25141)):
-            db.add(Commune(insee=insee, name=f"Commune {insee}", departement="26", region="84", kind="COM",
-                           lat=lat, lon=lon))
-    yield maker
+    engine = make_engine(clone_database("concurrency"))
+    yield sessionmaker(bind=engine, expire_on_commit=False)
     engine.dispose()
-    cleanup()
 
 
 def race(maker: sessionmaker[Session], *actions: Callable[[Session], object]) -> list[object]:

@@ -1,8 +1,11 @@
+import pytest
 from sqlalchemy import func, select
 
 from guichet.models import CapacityDeclaration, Doctor, PatientRequest, Slot, User
 from guichet.services import demo
 from guichet.services.identifiers import luhn_is_valid
+
+pytestmark = pytest.mark.slow
 
 
 def count(db, model):

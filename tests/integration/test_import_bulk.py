@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from guichet.bench_import import insurer_file as big_file
 from guichet.models import PatientRequest, RequestEvent
 from guichet.services import insurer_import
+
+pytestmark = pytest.mark.slow
 
 
 def test_five_thousand_rows_import_only_once(db, factory, now):

@@ -9,13 +9,11 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 
-from guichet import migrate
 from guichet.db import make_engine, make_sessionmaker
 from guichet.jobs import registry, runner
 from guichet.jobs.registry import JOBS, JobSpec
 from guichet.models import JobRun, Notification, Territory
 from guichet.settings import SettingsError, load_settings
-from tests.conftest import fresh_database_url
 
 SETTINGS = {"BASE_URL": "https://guichet.test", "RETENTION_MONTHS": 24, "AUDIT_RETENTION_MONTHS": 12,
             "MAIL_MAX_ATTEMPTS": 3, "JOBS": {}}
@@ -160,16 +158,13 @@ def test_jobs_run_once_runs_a_job_and_records_it(runner, db):
 
 
 @pytest.fixture
-def committed_sessions(tmp_path_factory, is_postgres):
+def committed_sessions(clone_database, is_postgres):
     """A real database where commits are visible to other connections (PostgreSQL only)."""
     if not is_postgres:
         pytest.skip("advisory locks exist on PostgreSQL only; SQLite runs a single scheduler")
-    url, cleanup = fresh_database_url(tmp_path_factory, "jobs_lock")
-    migrate.upgrade(url)
-    engine = make_engine(url)
+    engine = make_engine(clone_database("jobs_lock"))
     yield make_sessionmaker(engine)
     engine.dispose()
-    cleanup()
 
 
 def test_a_second_scheduler_skips_a_job_the_first_is_running(committed_sessions, now):
@@ -199,7 +194,6 @@ def test_two_scheduler_processes_publishing_at_once_send_each_digest_once(commit
     from guichet.services import accounts, geo
 
     with committed_sessions.begin() as db:
-        geo.load_communes(db)
         territory = geo.create_territory(db, "CPTS Verrou", ("26059", "26117"), now=now)
         accounts.create_user(db, email="coord@exemple.fr", full_name="Coord", role="staff", now=now,
                              password="Correct-Horse-42!", territory_id=territory.id)

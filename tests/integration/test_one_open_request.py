@@ -8,13 +8,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from guichet import migrate
 from guichet.db import make_engine
 from guichet.models import PatientRequest
 from guichet.services import geo, intake, staff_requests
 from guichet.services.requests import person_key
 from guichet.services.workflow import change_request_status
-from tests.conftest import NOW, fresh_database_url
+from tests.conftest import NOW
 
 
 def test_the_database_refuses_a_second_open_request_for_the_same_person(factory, db):
@@ -61,15 +60,12 @@ def _edit_values(request, overrides):
 
 
 @pytest.mark.postgres
-def test_a_double_click_submits_once(tmp_path_factory, is_postgres):
+def test_a_double_click_submits_once(clone_database, is_postgres):
     if not is_postgres:
         pytest.skip("concurrent transactions need PostgreSQL (GUICHET_TEST_DATABASE_URL): SQLite has one writer")
-    url, cleanup = fresh_database_url(tmp_path_factory, "twin")
+    engine = make_engine(clone_database("twin"))
     try:
-        migrate.upgrade(url)
-        engine = make_engine(url)
         with Session(engine) as db, db.begin():
-            geo.load_communes(db)
             territory_id = geo.create_territory(db, "CPTS Double", ["26059", "26117"], now=NOW).id
         data = intake.MtRequestData(
             filled_by="self", birth_name="Dupont", first_names="Jeanne", birth_date=date(1948, 5, 6),
@@ -101,7 +97,6 @@ def test_a_double_click_submits_once(tmp_path_factory, is_postgres):
         assert sorted(outcomes) == ["created", "duplicate"]
         with Session(engine) as db:
             assert db.scalar(select(func.count()).select_from(PatientRequest)) == 1
-        engine.dispose()
     finally:
-        cleanup()
+        engine.dispose()
 
