@@ -12,8 +12,9 @@ from flask import Flask, current_app
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from guichet import migrate
-from guichet.services import accounts, demo, geo
+from guichet import demo, migrate
+from guichet.accounts import users
+from guichet.territories import geo
 
 
 def app_now() -> datetime:
@@ -79,7 +80,7 @@ def register_cli(app: Flask) -> None:
     @click.option("--dry-run", is_flag=True, help="calculer et afficher sans rien enregistrer")
     def match(territory: str, dry_run: bool) -> None:
         """Run the médecin traitant matching of a territory (slug, name or id)."""
-        from guichet.services import matching_runs
+        from guichet.assignment import matching_runs
 
         sessionmaker = current_app.extensions["guichet"]["sessionmaker"]
         with sessionmaker() as db:
@@ -149,10 +150,10 @@ def register_cli(app: Flask) -> None:
                         fail(f"Aucun médecin avec le numéro RPPS « {rpps} ».")
                     assert doctor is not None
                     doctor_id = doctor.id
-                user = accounts.create_user(
+                user = users.create_user(
                     db, email=email, full_name=full_name, role=role, now=app_now(),
                     password=password, territory_id=territory_id, doctor_id=doctor_id,
                 )
                 click.echo(f"Compte créé : {user.email} ({user.role}).")
-        except (accounts.AccountError, geo.UnknownTerritory) as exc:
+        except (users.AccountError, geo.UnknownTerritory) as exc:
             fail(str(exc))

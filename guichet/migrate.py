@@ -40,8 +40,7 @@ def _server(url: str) -> str:
 
 
 def create_postgres_database(server_url: str, name: str, template: str | None = None) -> str:
-    """(Re)create a database on the server of `server_url`, empty or a copy of `template`;
-    return its URL."""
+    """(Re)create a database on `server_url`'s server, empty or a copy of `template`; return its URL."""
     from guichet.db import make_engine
 
     admin = make_engine(_server(server_url), isolation_level="AUTOCOMMIT")

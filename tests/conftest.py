@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from guichet import migrate
 from guichet.clock import FrozenClock
 from guichet.db import make_engine
-from guichet.services import geo
 from guichet.settings import check_database_url
+from guichet.territories import geo
 
 #: a fixed "now" for tests that do not move the clock themselves
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

@@ -10,6 +10,8 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from guichet.accounts import users
+from guichet.identifiers import rpps_with_key
 from guichet.models import (
     CapacityDeclaration,
     Doctor,
@@ -19,9 +21,8 @@ from guichet.models import (
     Territory,
     User,
 )
-from guichet.services import accounts, geo
-from guichet.services.identifiers import rpps_with_key
-from guichet.services.requests import create_request
+from guichet.requests.records import create_request
+from guichet.territories import geo
 
 PASSWORD = "Correct-Horse-42!"
 _counter = itertools.count(1)
@@ -29,7 +30,7 @@ _counter = itertools.count(1)
 
 @functools.cache
 def _usual_hash() -> str:
-    return accounts.hash_password(PASSWORD)
+    return users.hash_password(PASSWORD)
 
 
 class Factory:
@@ -57,7 +58,7 @@ class Factory:
             doctor = self.doctor(territory=territory)
         # argon2 is slow on purpose: the usual test password is hashed once per worker
         secret = {"password_hash": _usual_hash()} if password == PASSWORD else {"password": password}
-        return accounts.create_user(
+        return users.create_user(
             self.db, email=email or f"{role}{n}@exemple.fr", full_name=f"Utilisateur {n}",
             role=role, now=self.now, **secret,
             territory_id=territory.id if territory and role != "doctor" else None,

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from guichet.services import delivery as delivery_service
+from guichet.messaging import delivery as delivery_service
 
 
 def delivery(sessions: sessionmaker[Session], *, now: datetime, settings: Mapping[str, Any]) -> dict[str, int]:
-    """Send the due e-mails; see services.delivery.deliver_due."""
+    """Send the due e-mails; see guichet.messaging.delivery.deliver_due."""
     return delivery_service.deliver_due(sessions, now=now, settings=settings)

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from guichet.services import follow_up
+from guichet.messaging import follow_up
 
 
 def follow_ups(db: Session, *, now: datetime, settings: Mapping[str, Any]) -> dict[str, int]:

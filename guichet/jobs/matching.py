@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from guichet.models import MatchingRun, Territory
-from guichet.services import territories as territory_settings
+from guichet.territories import settings as territory_settings
 from guichet.timeutil import PARIS, paris_today
 
 SOURCE = "scheduler"
@@ -34,7 +34,7 @@ def nightly_matching(db: Session, *, now: datetime, settings: Mapping[str, Any])
     "nightly_matching_time"), and one already matched by the scheduler today is skipped,
     so a second run changes nothing.
     """
-    from guichet.services import matching_runs
+    from guichet.assignment import matching_runs
 
     counts = {"territories": 0, "skipped": 0, "not_yet": 0, "drafts": 0, "sent": 0}
     territories = db.scalars(select(Territory).where(Territory.is_auto_matching).order_by(Territory.id))

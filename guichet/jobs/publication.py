@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from guichet.services import publication as publication_service
+from guichet.messaging import publication as publication_service
 
 
 def publication(db: Session, *, now: datetime, settings: Mapping[str, Any]) -> dict[str, int]:

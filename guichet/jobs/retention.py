@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from guichet.services import retention as retention_service
+from guichet.requests import retention as retention_service
 
 
 def retention(db: Session, *, now: datetime, settings: Mapping[str, Any]) -> dict[str, int]:

@@ -80,7 +80,7 @@ class Territory(Base):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     departement: Mapped[str | None] = mapped_column(String(3))
-    #: overrides of guichet.services.territories.DEFAULT_SETTINGS
+    #: overrides of guichet.territories.settings.DEFAULT_SETTINGS
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     #: run the matching every night
     is_auto_matching: Mapped[bool] = mapped_column(default=False)

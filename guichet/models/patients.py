@@ -214,7 +214,7 @@ class PatientRequest(Base):
 
     @property
     def is_closed(self) -> bool:
-        from guichet.services.workflow import is_final_request_status
+        from guichet.workflow import is_final_request_status
 
         return is_final_request_status(self.status)
 

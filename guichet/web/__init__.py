@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from guichet.clock import Clock, system_clock
 from guichet.db import make_engine, make_sessionmaker
-from guichet.services.identifiers import format_phone
+from guichet.identifiers import format_phone
 from guichet.settings import SettingsError, load_settings
 from guichet.timeutil import to_paris
 from guichet.web.ratelimit import RateLimiter
@@ -144,8 +144,8 @@ def _register_errors(app: Flask) -> None:
 
     from flask_wtf.csrf import CSRFError
 
-    from guichet.services.workflow import IllegalTransition
     from guichet.web.session import get_session
+    from guichet.workflow import IllegalTransition
 
     @app.errorhandler(IllegalTransition)
     def _illegal(exc: IllegalTransition) -> tuple[str, int]:

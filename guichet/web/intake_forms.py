@@ -4,7 +4,7 @@ The public forms (`MtRequestForm`, `SnpRequestForm`) hold every question; the st
 forms subclass them, drop the honeypot, add the contact preference and replace the
 consent checkbox by the record of an oral consent. `to_data()` turns any of them into the
 intake service's dataclasses; the rules (dates against today, territory, duplicates)
-stay in guichet.services.intake.
+stay in guichet.requests.intake.
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget
 
-from guichet.services import geo, intake
-from guichet.services.identifiers import InvalidIdentifier, normalise_email, normalise_phone
+from guichet.identifiers import InvalidIdentifier, normalise_email, normalise_phone
+from guichet.requests import intake
+from guichet.territories import geo
 
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
 DATE_EXAMPLE = "par exemple 14/03/1950"

@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 from flask import Flask, Response, abort, flash, g, redirect, request, session, url_for
 from flask_login import LoginManager, current_user, logout_user
 
+from guichet.accounts import audit
 from guichet.models import Role, User
-from guichet.services import audit
 from guichet.web.session import get_session, request_now
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 
 from guichet.clock import FrozenClock
 from guichet.db import make_engine
-from guichet.services import geo
+from guichet.territories import geo
 from tests.conftest import NOW
 
 CHROMIUM = "/usr/bin/chromium"

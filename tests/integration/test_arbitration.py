@@ -5,8 +5,9 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from guichet.assignment import arbitration, matching_runs
+from guichet.doctors import capacity
 from guichet.models import AuditEvent, Notification, PairExclusion
-from guichet.services import arbitration, capacity, matching_runs
 
 
 @pytest.fixture

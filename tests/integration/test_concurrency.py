@@ -15,9 +15,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from guichet.assignment import arbitration, proposals
 from guichet.db import make_engine
+from guichet.doctors import slots
 from guichet.models import CapacityDeclaration, Proposal, Slot, Territory, User
-from guichet.services import arbitration, proposals, slots
 from tests.conftest import NOW
 from tests.factories import Factory
 
@@ -124,8 +125,8 @@ def test_a_gp_lowering_capacity_during_an_approval_is_never_overcommitted(pg_ses
         return arbitration.approve(db, db.get(Territory, territory_id), [draft_id], user=db.get(User, user_id), now=NOW)
 
     def close_list(db: Session) -> object:
+        from guichet.doctors import capacity
         from guichet.models import Doctor
-        from guichet.services import capacity
 
         # the GP closes their list and sends pending proposals back to the coordinators
         new, to_return = capacity.declare(db, db.get(Doctor, doctor_id), now=NOW, new_patients=0,

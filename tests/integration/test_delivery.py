@@ -11,8 +11,8 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from guichet.jobs.runner import run_job
+from guichet.messaging import delivery, notifications
 from guichet.models import JobRun, Notification
-from guichet.services import delivery, notifications
 
 
 class Collector:

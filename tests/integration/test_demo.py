@@ -1,9 +1,9 @@
 import pytest
 from sqlalchemy import func, select
 
+from guichet import demo
+from guichet.identifiers import luhn_is_valid
 from guichet.models import CapacityDeclaration, Doctor, PatientRequest, Slot, User
-from guichet.services import demo
-from guichet.services.identifiers import luhn_is_valid
 
 pytestmark = pytest.mark.slow
 

@@ -7,9 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from guichet.assignment import proposals
+from guichet.doctors import slots
 from guichet.jobs.runner import run_job
+from guichet.messaging import follow_up
 from guichet.models import FollowUp, Notification, PairExclusion, Proposal, Slot
-from guichet.services import follow_up, proposals, slots
 
 SETTINGS = {"BASE_URL": "https://guichet.test"}
 
@@ -167,7 +169,7 @@ def test_answer_links_are_refused_when_unknown_or_the_request_is_closed(db, fact
     request = factory.request(factory.patient(), waited_days=100)
     follow_up.ask_still_waiting(db, now=now, settings=SETTINGS)
     question = db.scalar(select(FollowUp).where(FollowUp.request_id == request.id))
-    from guichet.services.workflow import change_request_status
+    from guichet.workflow import change_request_status
 
     change_request_status(db, request, "cancelled", now=now, actor="staff", reason="duplicate")
     with pytest.raises(follow_up.AnswerError, match="close"):

@@ -1,7 +1,7 @@
 import pytest
 
 from guichet.models import Commune
-from guichet.services import geo
+from guichet.territories import geo
 
 
 def test_a_postal_code_can_serve_several_communes(db):

@@ -1,19 +1,19 @@
-"""Insurer-list import at scale: 5,000 rows, and nothing twice (speed: python -m guichet.bench_import)."""
+"""Insurer-list import at scale: 5,000 rows, and nothing twice (speed: python -m guichet.benchmarks.insurer_import)."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
 
-from guichet.bench_import import insurer_file as big_file
+from guichet.benchmarks.insurer_import import insurer_file as big_file
 from guichet.models import PatientRequest, RequestEvent
-from guichet.services import insurer_import
+from guichet.requests import insurer_import
 
 pytestmark = pytest.mark.slow
 
 
 def test_five_thousand_rows_import_only_once(db, factory, now):
-    # Speed is measured by `python -m guichet.bench_import`, not asserted here.
+    # Speed is measured by `python -m guichet.benchmarks.insurer_import`, not asserted here.
     territory = factory.territory()
     factory.request(factory.patient(territory))  # references continue after existing ones
     data = big_file(5000)

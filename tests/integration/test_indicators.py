@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime
 
 from guichet.models import CapacityDeclaration, Proposal, RequestEvent
-from guichet.services import indicators
+from guichet.reporting import indicators
 
 
 def at(month, day):

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from guichet.models import Notification, Patient, PatientRequest
-from guichet.services import intake
+from guichet.requests import intake
 
 BASE = "https://guichet.example"
 

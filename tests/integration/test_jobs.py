@@ -191,11 +191,12 @@ def test_a_second_scheduler_skips_a_job_the_first_is_running(committed_sessions,
 
 
 def test_two_scheduler_processes_publishing_at_once_send_each_digest_once(committed_sessions, now):
-    from guichet.services import accounts, geo
+    from guichet.accounts import users
+    from guichet.territories import geo
 
     with committed_sessions.begin() as db:
         territory = geo.create_territory(db, "CPTS Verrou", ("26059", "26117"), now=now)
-        accounts.create_user(db, email="coord@exemple.fr", full_name="Coord", role="staff", now=now,
+        users.create_user(db, email="coord@exemple.fr", full_name="Coord", role="staff", now=now,
                              password="Correct-Horse-42!", territory_id=territory.id)
     barrier = threading.Barrier(2)
     outcomes = []

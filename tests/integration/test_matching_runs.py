@@ -5,9 +5,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from guichet.assignment import matching_runs, proposals
 from guichet.models import MatchingRun, Notification, PairExclusion, Proposal
-from guichet.services import matching_runs, proposals
-from guichet.services.geo import get_commune
+from guichet.territories.geo import get_commune
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.exc import IntegrityError
 
+from guichet.messaging import notifications
 from guichet.models import Notification, Proposal, Slot
-from guichet.services import notifications
 
 
 def test_duplicate_rpps_is_refused_by_the_database(factory, db):

@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from guichet.db import make_engine
 from guichet.models import PatientRequest
-from guichet.services import geo, intake, staff_requests
-from guichet.services.requests import person_key
-from guichet.services.workflow import change_request_status
+from guichet.requests import intake, staff_requests
+from guichet.requests.records import person_key
+from guichet.territories import geo
+from guichet.workflow import change_request_status
 from tests.conftest import NOW
 
 

@@ -5,9 +5,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from guichet.assignment import proposals
+from guichet.doctors import capacity, slots
 from guichet.models import Notification, PairExclusion
-from guichet.services import capacity, proposals, slots
-from guichet.services.workflow import IllegalTransition
+from guichet.workflow import IllegalTransition
 
 
 @pytest.fixture

@@ -7,9 +7,10 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
+from guichet.assignment import proposals
 from guichet.jobs.runner import run_job
+from guichet.messaging import publication
 from guichet.models import Notification, PublishedWaitingList
-from guichet.services import proposals, publication
 
 SETTINGS = {"BASE_URL": "https://guichet.test"}
 

@@ -6,10 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from guichet.accounts import audit
 from guichet.jobs.runner import run_job
+from guichet.messaging import notifications
 from guichet.models import AuditEvent, FollowUp, Notification, RequestEvent
-from guichet.services import audit, notifications, retention
-from guichet.services.workflow import change_request_status
+from guichet.requests import retention
+from guichet.workflow import change_request_status
 
 SETTINGS = {"RETENTION_MONTHS": 24, "AUDIT_RETENTION_MONTHS": 12}
 

@@ -5,8 +5,8 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
+from guichet.doctors import slot_patterns, slots
 from guichet.models import AuditEvent, Notification, Slot
-from guichet.services import slot_patterns, slots
 from guichet.timeutil import to_paris
 
 

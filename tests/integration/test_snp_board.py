@@ -4,7 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from guichet.services import matching_runs, slots, snp_board
+from guichet.assignment import matching_runs, snp_board
+from guichet.doctors import slots
 
 TODAY, TOMORROW = "2026-11-24", "2026-11-25"  # NOW is 10:00 in Paris on the 24th
 

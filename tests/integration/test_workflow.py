@@ -5,7 +5,7 @@ import itertools
 import pytest
 
 from guichet.models import Proposal, RequestStatus
-from guichet.services.workflow import (
+from guichet.workflow import (
     PROPOSAL_TRANSITIONS,
     REQUEST_TRANSITIONS,
     IllegalTransition,

@@ -1,6 +1,6 @@
 import pytest
 
-from guichet.services.accounts import WeakPassword, check_password_policy, password_problems
+from guichet.accounts.users import WeakPassword, check_password_policy, password_problems
 
 
 @pytest.mark.parametrize("password", ["Correct-Horse-42!", "une phrase de passe bien longue"])

@@ -1,6 +1,6 @@
 import pytest
 
-from guichet.services.identifiers import (
+from guichet.identifiers import (
     InvalidIdentifier,
     format_phone,
     luhn_is_valid,

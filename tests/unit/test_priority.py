@@ -1,6 +1,6 @@
 from datetime import UTC, date, datetime, timedelta
 
-from guichet.services.priority import Situation, compute_priority
+from guichet.assignment.priority import Situation, compute_priority
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from guichet.accounts import users
 from guichet.models import AuditEvent, Notification
-from guichet.services import accounts
 from tests.conftest import create_test_app
 from tests.factories import PASSWORD, login
 
@@ -40,16 +40,16 @@ def test_account_is_locked_after_repeated_failures_even_with_the_right_password(
     user = factory.user("staff")
     for _ in range(5):
         try:
-            accounts.authenticate(db, user.email, "wrong", now=now)
-        except accounts.LoginFailed:
+            users.authenticate(db, user.email, "wrong", now=now)
+        except users.LoginFailed:
             pass
     assert user.locked_until_dt == now + timedelta(minutes=15)
     try:
-        accounts.authenticate(db, user.email, PASSWORD, now=now + timedelta(minutes=5))
+        users.authenticate(db, user.email, PASSWORD, now=now + timedelta(minutes=5))
         raise AssertionError("a locked account must refuse the right password")
-    except accounts.LoginFailed as exc:
-        assert str(exc) == accounts.LOGIN_FAILED_MESSAGE
-    assert accounts.authenticate(db, user.email, PASSWORD, now=now + timedelta(minutes=16)) is user
+    except users.LoginFailed as exc:
+        assert str(exc) == users.LOGIN_FAILED_MESSAGE
+    assert users.authenticate(db, user.email, PASSWORD, now=now + timedelta(minutes=16)) is user
 
 
 def test_logout_really_ends_the_session(client, factory):
@@ -99,7 +99,7 @@ def test_reset_request_for_unknown_address_says_the_same_and_sends_nothing(clien
 
 def test_invitation_link_expires(client, factory, db, now, clock):
     user = factory.user("staff")
-    token = accounts.issue_token(db, user, "invitation", now=now)
+    token = users.issue_token(db, user, "invitation", now=now)
     clock.advance(days=6)
     assert client.get(f"/invitation/{token}").status_code == 200
     clock.advance(days=2)

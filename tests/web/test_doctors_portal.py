@@ -7,8 +7,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from guichet.assignment import proposals
+from guichet.doctors import capacity, slots
 from guichet.models import AuditEvent, Notification, PairExclusion, Slot
-from guichet.services import capacity, proposals, slots
 from tests.conftest import NOW, create_test_app
 from tests.factories import login
 

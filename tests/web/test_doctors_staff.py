@@ -5,8 +5,8 @@ import html
 import pytest
 from sqlalchemy import select
 
+from guichet.identifiers import rpps_with_key
 from guichet.models import AuditEvent, Doctor, Notification, User
-from guichet.services.identifiers import rpps_with_key
 from tests.conftest import NOW
 from tests.factories import login
 

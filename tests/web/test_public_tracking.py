@@ -7,8 +7,9 @@ from html import unescape
 
 from sqlalchemy import select
 
+from guichet.assignment import proposals
+from guichet.doctors import capacity
 from guichet.models import RequestEvent
-from guichet.services import capacity, proposals
 
 
 def html_of(response):
@@ -94,8 +95,8 @@ def test_cancelling_a_booked_snp_appointment_frees_the_slot_and_tells_the_gp(cli
 
     from sqlalchemy import select
 
+    from guichet.doctors import slots
     from guichet.models import Notification
-    from guichet.services import slots
 
     territory = factory.territory()
     doctor = factory.doctor(territory=territory)

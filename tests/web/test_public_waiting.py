@@ -7,8 +7,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from guichet.messaging import follow_up, publication
 from guichet.models import FollowUp
-from guichet.services import follow_up, publication
 from tests.conftest import create_test_app
 
 

@@ -60,8 +60,8 @@ def test_form_library_messages_are_in_french(app):
 
 def test_an_illegal_transition_from_a_stale_page_is_a_french_409_and_saves_nothing(sessions, database_url,
                                                                                  factory, db, now):
-    from guichet.services.workflow import change_request_status
     from guichet.web.session import get_session
+    from guichet.workflow import change_request_status
     from tests.conftest import create_test_app
 
     app = create_test_app(sessions, database_url)  # its own app: the test adds a route

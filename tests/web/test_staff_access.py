@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from guichet.accounts import users
 from guichet.models import AuditEvent
-from guichet.services import accounts
 from tests.factories import login
 
 CSV = "nom;prénom;date de naissance;code postal;commune\r\nDurand;Hélène;14/03/1948;26190;Bouvante\r\n".encode()
@@ -55,7 +55,7 @@ def world(app, factory, tmp_path, now, db):
     other = factory.territory()
     req = factory.request(factory.patient(territory), status="submitted")
     target = factory.request(factory.patient(territory))
-    invited = accounts.create_user(db, email="invitee@cpts.fr", full_name="Invitée", role="staff",
+    invited = users.create_user(db, email="invitee@cpts.fr", full_name="Invitée", role="staff",
                                    now=now, territory_id=territory.id)
     store = Path(tmp_path) / "imports"
     store.mkdir()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from guichet.models import AuditEvent, Notification, User
-from guichet.services import territories
+from guichet.territories import settings as territory_settings
 from tests.factories import login
 
 
@@ -86,8 +86,8 @@ def test_resend_invitation_makes_the_old_link_useless(client, factory, db):
 
 
 def _settings_data(**changes):
-    data = {f"weight_{k}": str(int(v)) for k, v in territories.DEFAULT_WEIGHTS.items()}
-    data.update({k: str(v) for k, v in territories.DEFAULT_SETTINGS.items() if k != "priority_weights"})
+    data = {f"weight_{k}": str(int(v)) for k, v in territory_settings.DEFAULT_WEIGHTS.items()}
+    data.update({k: str(v) for k, v in territory_settings.DEFAULT_SETTINGS.items() if k != "priority_weights"})
     data.update(changes)
     return data
 
@@ -128,20 +128,20 @@ def test_settings_out_of_range_are_refused_with_french_messages(client, factory,
 def test_settings_service_validates_on_its_own(db, factory, now):
     territory = factory.territory()
     try:
-        territories.update_settings(db, territory, {"priority_weights": {"ald": -1}, "gp_follow_up_days": 999}, now=now)
-    except territories.InvalidSettings as exc:
+        territory_settings.update_settings(db, territory, {"priority_weights": {"ald": -1}, "gp_follow_up_days": 999}, now=now)
+    except territory_settings.InvalidSettings as exc:
         assert set(exc.errors) == {"weight_ald", "gp_follow_up_days"}
     else:  # pragma: no cover
         raise AssertionError("invalid settings were accepted")
-    assert territories.setting(territory, "proposal_answer_days") == 7
+    assert territory_settings.setting(territory, "proposal_answer_days") == 7
 
 
 def test_every_delay_the_jobs_read_is_a_setting_the_admin_can_change():
-    from guichet.services import follow_up
+    from guichet.messaging import follow_up
 
-    assert set(follow_up.DEFAULTS) <= set(territories.NUMERIC_RANGES)
+    assert set(follow_up.DEFAULTS) <= set(territory_settings.NUMERIC_RANGES)
     for name, value in follow_up.DEFAULTS.items():
-        assert territories.DEFAULT_SETTINGS[name] == value
+        assert territory_settings.DEFAULT_SETTINGS[name] == value
 
 
 def test_admin_sets_the_time_of_the_nightly_matching_and_a_wrong_time_is_explained(client, factory, db):
@@ -153,4 +153,4 @@ def test_admin_sets_the_time_of_the_nightly_matching_and_a_wrong_time_is_explain
     good = client.post("/coordination/admin/reglages", data=_settings_data(nightly_matching_time="4h15"))
     assert good.status_code == 302
     db.refresh(territory)
-    assert territories.setting(territory, "nightly_matching_time") == "04:15"
+    assert territory_settings.setting(territory, "nightly_matching_time") == "04:15"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from guichet.jobs.runner import run_job
+from guichet.messaging import notifications
 from guichet.models import AuditEvent, Notification
-from guichet.services import notifications
 from tests.factories import login
 from tests.integration.test_jobs import TEST_JOBS
 

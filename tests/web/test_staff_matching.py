@@ -129,7 +129,7 @@ def test_another_territorys_run_and_proposals_are_not_found(client, db, factory,
     other = factory.territory()
     _req(factory, other)
     factory.declaration(factory.doctor(territory=other))
-    from guichet.services import matching_runs
+    from guichet.assignment import matching_runs
 
     outcome = matching_runs.run_mt(db, other, now=NOW)
     db.flush()

@@ -6,8 +6,8 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 
+from guichet.accounts import audit, users
 from guichet.models import Role
-from guichet.services import accounts, audit
 from guichet.web.auth import bp
 from guichet.web.auth.forms import ForgotPasswordForm, LoginForm, SetPasswordForm
 from guichet.web.ratelimit import client_ip, limiter
@@ -37,7 +37,7 @@ def login() -> ResponseReturnValue:
         db = get_session()
         cfg = current_app.config
         try:
-            user = accounts.authenticate(
+            user = users.authenticate(
                 db,
                 form.email.data or "",
                 form.password.data or "",
@@ -46,7 +46,7 @@ def login() -> ResponseReturnValue:
                 lock_minutes=int(cfg["LOGIN_LOCK_MINUTES"]),
                 ip=client_ip(),
             )
-        except accounts.LoginFailed as exc:
+        except users.LoginFailed as exc:
             db.commit()  # keep the failure count and the audit row
             form.password.errors = [str(exc)]
         else:
@@ -64,7 +64,7 @@ def logout() -> ResponseReturnValue:
     if current_user.is_authenticated:
         db = get_session()
         user = current_db_user()
-        accounts.end_sessions(user)
+        users.end_sessions(user)
         audit.record(db, "logout", now=request_now(), user_id=user.id, ip=client_ip())
         db.commit()
     logout_user()
@@ -80,7 +80,7 @@ def forgot_password() -> ResponseReturnValue:
         if not limiter().hit("forgot", 10):
             abort(429)
         db = get_session()
-        accounts.request_password_reset(
+        users.request_password_reset(
             db, form.email.data or "", now=request_now(), ip=client_ip(),
             link_for=lambda token: url_for("auth.reset_password", token=token, _external=True),
         )
@@ -99,16 +99,16 @@ def _set_password_page(token: str, purpose: str, template: str) -> ResponseRetur
     db = get_session()
     now = request_now()
     try:
-        row = accounts.peek_token(db, token, now=now)
+        row = users.peek_token(db, token, now=now)
         if row.purpose != purpose:
-            raise accounts.InvalidToken("Ce lien n'est plus valable. Demandez-en un nouveau.")
-    except accounts.InvalidToken as exc:
+            raise users.InvalidToken("Ce lien n'est plus valable. Demandez-en un nouveau.")
+    except users.InvalidToken as exc:
         return render_template("auth/invalid_link.html", message=str(exc)), 410
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
-            user = accounts.use_token(db, token, form.password.data or "", now=now)
-        except accounts.WeakPassword as exc:
+            user = users.use_token(db, token, form.password.data or "", now=now)
+        except users.WeakPassword as exc:
             form.password.errors = [str(exc)]
         else:
             db.commit()

@@ -1,4 +1,4 @@
-"""Forms of the GP portal: shapes only, the rules live in services/doctors.py and slot_patterns.py."""
+"""Forms of the GP portal: shapes only, the rules live in guichet.doctors."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from guichet.services import doctors, slot_patterns
+from guichet.doctors import practitioners, slot_patterns
 from guichet.web.intake_forms import choices
 
 CHOICE_MESSAGE = "Choisissez parmi les valeurs proposées."
@@ -79,10 +79,10 @@ class DeclarationForm(FlaskForm):
     new_patients = FrIntegerField(
         "Nombre de nouveaux patients que vous pouvez accepter",
         validators=[InputRequired("Indiquez un nombre (0 si vous ne pouvez en prendre aucun)."),
-                    NumberRange(0, doctors.MAX_NEW_PATIENTS,
-                                f"Indiquez un nombre entre 0 et {doctors.MAX_NEW_PATIENTS}.")],
+                    NumberRange(0, practitioners.MAX_NEW_PATIENTS,
+                                f"Indiquez un nombre entre 0 et {practitioners.MAX_NEW_PATIENTS}.")],
         description="À partir d'aujourd'hui : les patients que vous avez déjà acceptés ne comptent pas.",
-        render_kw={"inputmode": "numeric", "min": 0, "max": doctors.MAX_NEW_PATIENTS},
+        render_kw={"inputmode": "numeric", "min": 0, "max": practitioners.MAX_NEW_PATIENTS},
     )
     valid_until = FrDateField(
         "Jusqu'au",
@@ -91,7 +91,7 @@ class DeclarationForm(FlaskForm):
     )
     max_km = SelectField(
         "Distance maximale entre le domicile du patient et votre cabinet",
-        choices=choices((str(km), f"{km} km") for km in doctors.DISTANCE_CHOICES),
+        choices=choices((str(km), f"{km} km") for km in practitioners.DISTANCE_CHOICES),
         default="10", invalid_choice_message=CHOICE_MESSAGE,
     )
     is_priority_only = BooleanField("Seulement des patients prioritaires")
@@ -103,7 +103,7 @@ class DeclarationForm(FlaskForm):
     does_home_visits = BooleanField("Je fais des visites à domicile")
     languages = CheckboxesField(
         "Langues que vous parlez en plus du français",
-        choices=choices(doctors.LANGUAGES.items()),
+        choices=choices(practitioners.LANGUAGES.items()),
     )
     pending_action = RadioField(
         "Que faire des propositions en attente de votre réponse ?",

@@ -11,9 +11,10 @@ from datetime import timedelta
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from guichet.accounts import audit
+from guichet.assignment import proposals
+from guichet.doctors import capacity, practitioners, slot_patterns, slots
 from guichet.models import Doctor, Proposal
-from guichet.services import audit, capacity, doctors, proposals, slot_patterns, slots
-from guichet.services.workflow import IllegalTransition
 from guichet.timeutil import paris_today
 from guichet.web.doctors import bp
 from guichet.web.doctors.forms import (
@@ -27,6 +28,7 @@ from guichet.web.doctors.forms import (
 from guichet.web.ratelimit import client_ip
 from guichet.web.security import current_db_user, deny, doctor_required
 from guichet.web.session import get_session, request_now
+from guichet.workflow import IllegalTransition
 
 FOLLOW_UP_STEPS = {
     "first_consultation": "Première consultation faite",
@@ -43,7 +45,7 @@ def _doctor() -> Doctor:
 
 
 def _own_proposal(doctor: Doctor, proposal_id: int) -> Proposal:
-    proposal = doctors.proposal_of_doctor(get_session(), proposal_id, doctor.id)
+    proposal = practitioners.proposal_of_doctor(get_session(), proposal_id, doctor.id)
     if proposal is None:
         deny()
     assert proposal is not None
@@ -59,14 +61,14 @@ def home() -> ResponseReturnValue:
     db = get_session()
     doctor = _doctor()
     now = request_now()
-    to_answer, follow_up = doctors.inbox(db, doctor.id)
-    current, summary = doctors.summary_of(db, doctor)
+    to_answer, follow_up = practitioners.inbox(db, doctor.id)
+    current, summary = practitioners.summary_of(db, doctor)
     return render_template(
         "doctors/home.html", doctor=doctor, now=now,
-        to_answer=[doctors.proposal_view(p, now=now) for p in to_answer],
-        follow_up=[doctors.proposal_view(p, now=now) for p in follow_up],
+        to_answer=[practitioners.proposal_view(p, now=now) for p in to_answer],
+        follow_up=[practitioners.proposal_view(p, now=now) for p in follow_up],
         current=current, summary=summary, is_open=capacity.is_open(current, paris_today(now)),
-        next_slots=doctors.next_slots(db, doctor.id, now=now),
+        next_slots=practitioners.next_slots(db, doctor.id, now=now),
     )
 
 
@@ -85,7 +87,7 @@ def proposal(proposal_id: int) -> ResponseReturnValue:
                      territory_id=p.request.territory_id, ip=client_ip())
         db.commit()
     return render_template(
-        "doctors/proposal.html", p=p, view=doctors.proposal_view(p, now=now), shows_identity=shows_identity,
+        "doctors/proposal.html", p=p, view=practitioners.proposal_view(p, now=now), shows_identity=shows_identity,
         patient=p.request.patient if shows_identity else None, decline_form=DeclineForm(),
         follow_up_form=FollowUpForm(), steps=FOLLOW_UP_STEPS,
     )
@@ -158,20 +160,20 @@ def follow_up(proposal_id: int) -> ResponseReturnValue:
 
 def _declaration_form(doctor: Doctor) -> DeclarationForm:
     form = DeclarationForm()
-    form.priority_flags.choices = list(doctors.territory_flags(doctor.territory).items())
+    form.priority_flags.choices = list(practitioners.territory_flags(doctor.territory).items())
     return form
 
 
 def _prefill(form: DeclarationForm, doctor: Doctor) -> None:
     db = get_session()
-    current, summary = doctors.summary_of(db, doctor)
+    current, summary = practitioners.summary_of(db, doctor)
     if current is None or summary is None:
         return
     # the new figure counts from now: offer what is still open (remaining + pending)
-    form.new_patients.data = min(doctors.MAX_NEW_PATIENTS, max(0, summary.declared - summary.accepted))
+    form.new_patients.data = min(practitioners.MAX_NEW_PATIENTS, max(0, summary.declared - summary.accepted))
     if current.valid_until and current.valid_until > paris_today(request_now()):
         form.valid_until.data = current.valid_until
-    form.max_km.data = str(current.max_km) if current.max_km in doctors.DISTANCE_CHOICES else "10"
+    form.max_km.data = str(current.max_km) if current.max_km in practitioners.DISTANCE_CHOICES else "10"
     form.is_priority_only.data = current.is_priority_only
     form.priority_flags.data = list(current.priority_flags or [])
     form.accepts_children.data = current.accepts_children
@@ -183,11 +185,11 @@ def _capacity_page(form: DeclarationForm, doctor: Doctor, *, ask_pending: bool =
                    status: int = 200) -> ResponseReturnValue:
     db = get_session()
     now = request_now()
-    current, summary = doctors.summary_of(db, doctor)
+    current, summary = practitioners.summary_of(db, doctor)
     return render_template(
         "doctors/capacity.html", form=form, current=current, summary=summary,
-        is_open=capacity.is_open(current, paris_today(now)), history=doctors.declaration_history(db, doctor.id),
-        ask_pending=ask_pending, languages=doctors.LANGUAGES, flag_labels=doctors.flags_labels,
+        is_open=capacity.is_open(current, paris_today(now)), history=practitioners.declaration_history(db, doctor.id),
+        ask_pending=ask_pending, languages=practitioners.LANGUAGES, flag_labels=practitioners.flags_labels,
         today=paris_today(now),
     ), status
 
@@ -204,7 +206,7 @@ def availability() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _capacity_page(form, doctor, ask_pending=bool(form.pending_action.data))
     try:
-        doctors.declare_capacity(
+        practitioners.declare_capacity(
             db, doctor, now=request_now(), new_patients=form.new_patients.data or 0,
             valid_until=form.valid_until.data, max_km=int(form.max_km.data or 0),
             is_priority_only=form.is_priority_only.data, priority_flags=form.priority_flags.data or [],
@@ -212,11 +214,11 @@ def availability() -> ResponseReturnValue:
             languages=form.languages.data or [], pending_action=form.pending_action.data or None,
             user_id=current_db_user().id,
         )
-    except doctors.PendingChoiceNeeded as exc:
+    except practitioners.PendingChoiceNeeded as exc:
         db.rollback()
         form.pending_action.errors = [str(exc)]
         return _capacity_page(form, doctor, ask_pending=True)
-    except doctors.DoctorError as exc:
+    except practitioners.DoctorError as exc:
         db.rollback()
         getattr(form, exc.field or "new_patients").errors.append(str(exc))
         return _capacity_page(form, doctor, ask_pending=bool(form.pending_action.data))
@@ -246,8 +248,8 @@ def _set_paused(paused: bool) -> ResponseReturnValue:
     db = get_session()
     doctor = _doctor()
     try:
-        doctors.set_paused(db, doctor, paused, now=request_now(), user_id=current_db_user().id)
-    except doctors.DoctorError as exc:
+        practitioners.set_paused(db, doctor, paused, now=request_now(), user_id=current_db_user().id)
+    except practitioners.DoctorError as exc:
         flash(str(exc), "error")
         return redirect(url_for("doctors.availability"))
     db.commit()

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField, SubmitField, TelField
 from wtforms.validators import Length, Optional
 
-from guichet.services.tracking import ContactUpdate
+from guichet.requests.tracking import ContactUpdate
 from guichet.web.intake_forms import email_check, phone_check
 
 

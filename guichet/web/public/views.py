@@ -17,9 +17,10 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
+from guichet.identifiers import InvalidIdentifier
+from guichet.messaging import notifications
 from guichet.models import PatientRequest
-from guichet.services import intake, notifications, tracking
-from guichet.services.identifiers import InvalidIdentifier
+from guichet.requests import intake, tracking
 from guichet.web.intake_forms import (
     MtRequestForm,
     SnpRequestForm,

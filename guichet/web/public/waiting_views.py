@@ -11,8 +11,8 @@ from flask import abort, flash, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from guichet.messaging import follow_up, publication
 from guichet.models import PublishedWaitingList, Territory
-from guichet.services import follow_up, publication
 from guichet.web.forms import ButtonForm
 from guichet.web.public import bp
 from guichet.web.ratelimit import limiter

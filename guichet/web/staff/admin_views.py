@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
+from guichet.accounts import staff_admin, users
+from guichet.assignment.priority import DEFAULT_WEIGHTS
 from guichet.models import Territory, User
-from guichet.services import accounts, territories, users
-from guichet.services.priority import DEFAULT_WEIGHTS
+from guichet.territories import settings as territory_settings
 from guichet.web.security import admin_required, current_db_user, deny
 from guichet.web.session import get_session, request_now
 from guichet.web.staff import bp
@@ -21,7 +22,7 @@ def _territory() -> Territory:
 
 def _load_staff_user(user_id: int) -> User:
     user = get_session().get(User, user_id)
-    if user is None or user.territory_id != territory_id() or user.role not in users.STAFF_ROLES:
+    if user is None or user.territory_id != territory_id() or user.role not in staff_admin.STAFF_ROLES:
         deny()
     return user  # type: ignore[return-value]
 
@@ -33,8 +34,8 @@ def _invitation_link(token: str) -> str:
 @bp.get("/admin")
 @admin_required
 def admin_users() -> ResponseReturnValue:
-    return render_template("staff/admin_users.html", users=users.list_staff(get_session(), territory_id()),
-                           roles=users.STAFF_ROLES, form=EmptyForm(), me=current_db_user())
+    return render_template("staff/admin_users.html", users=staff_admin.list_staff(get_session(), territory_id()),
+                           roles=staff_admin.STAFF_ROLES, form=EmptyForm(), me=current_db_user())
 
 
 @bp.route("/admin/utilisateurs/nouveau", methods=["GET", "POST"])
@@ -44,12 +45,12 @@ def admin_invite() -> ResponseReturnValue:
     if form.validate_on_submit():
         db = get_session()
         try:
-            user = users.invite_user(
+            user = staff_admin.invite_user(
                 db, _territory(), email=form.email.data or "", full_name=form.full_name.data or "",
                 role=form.role.data or "", now=request_now(), link_for=_invitation_link,
                 invited_by_id=current_db_user().id,
             )
-        except (users.UserAdminError, accounts.AccountError) as exc:
+        except (staff_admin.UserAdminError, users.AccountError) as exc:
             db.rollback()
             form.email.errors = [*form.email.errors, str(exc)]
         else:
@@ -68,14 +69,14 @@ def _account_action(user_id: int, action: str) -> ResponseReturnValue:
     now = request_now()
     try:
         if action == "reinvite":
-            users.resend_invitation(db, user, _territory(), now=now, link_for=_invitation_link,
+            staff_admin.resend_invitation(db, user, _territory(), now=now, link_for=_invitation_link,
                                     by_id=current_db_user().id)
             message = f"Nouvelle invitation envoyée à {user.email}."
         else:
-            users.set_active(db, user, action == "activate", now=now, by=current_db_user())
+            staff_admin.set_active(db, user, action == "activate", now=now, by=current_db_user())
             message = f"Le compte de {user.full_name} est " + (
                 "réactivé." if action == "activate" else "désactivé : ses sessions sont fermées.")
-    except users.UserAdminError as exc:
+    except staff_admin.UserAdminError as exc:
         db.rollback()
         flash(str(exc), "error")
     else:
@@ -106,14 +107,14 @@ def admin_reinvite(user_id: int) -> ResponseReturnValue:
 @admin_required
 def admin_settings() -> ResponseReturnValue:
     territory = _territory()
-    current = territories.effective_settings(territory)
+    current = territory_settings.effective_settings(territory)
     form = SettingsForm()
     if not form.is_submitted():
         for key in DEFAULT_WEIGHTS:
             getattr(form, f"weight_{key}").data = int(current["priority_weights"][key])
-        for key in territories.NUMERIC_RANGES:
+        for key in territory_settings.NUMERIC_RANGES:
             getattr(form, key).data = int(current[key])
-        for key in territories.TIME_SETTINGS:
+        for key in territory_settings.TIME_SETTINGS:
             getattr(form, key).data = current[key]
         form.is_auto_approval.data = territory.is_auto_approval
         form.is_auto_matching.data = territory.is_auto_matching
@@ -121,16 +122,16 @@ def admin_settings() -> ResponseReturnValue:
         db = get_session()
         values = {
             "priority_weights": {k: getattr(form, f"weight_{k}").data for k in DEFAULT_WEIGHTS},
-            **{k: getattr(form, k).data for k in territories.NUMERIC_RANGES},
-            **{k: getattr(form, k).data for k in territories.TIME_SETTINGS},
+            **{k: getattr(form, k).data for k in territory_settings.NUMERIC_RANGES},
+            **{k: getattr(form, k).data for k in territory_settings.TIME_SETTINGS},
         }
         try:
-            recomputed = territories.update_settings(
+            recomputed = territory_settings.update_settings(
                 db, territory, values, now=request_now(), user_id=current_db_user().id,
                 is_auto_approval=bool(form.is_auto_approval.data),
                 is_auto_matching=bool(form.is_auto_matching.data),
             )
-        except territories.InvalidSettings as exc:
+        except territory_settings.InvalidSettings as exc:
             db.rollback()
             for name, message in exc.errors.items():
                 getattr(form, name).errors = [*getattr(form, name).errors, message]

@@ -1,4 +1,4 @@
-"""Form of the coordinators' GP registration: shapes only, the rules live in services/doctors.py."""
+"""Form of the coordinators' GP registration: shapes only, the rules live in guichet/doctors/practitioners.py."""
 
 from __future__ import annotations
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
+from guichet.doctors import practitioners
 from guichet.models import Doctor, Territory
-from guichet.services import doctors
 from guichet.web.forms import ButtonForm
 from guichet.web.security import current_db_user, deny, staff_required
 from guichet.web.session import get_session, request_now
@@ -23,7 +23,7 @@ def _territory() -> Territory:
 
 
 def _own_doctor(doctor_id: int) -> Doctor:
-    doctor = doctors.doctor_of_territory(get_session(), doctor_id, current_db_user().territory_id)
+    doctor = practitioners.doctor_of_territory(get_session(), doctor_id, current_db_user().territory_id)
     if doctor is None:
         deny()
     assert doctor is not None
@@ -40,9 +40,9 @@ def doctor_list() -> ResponseReturnValue:
     db = get_session()
     territory = _territory()
     rows = []
-    for doctor in doctors.territory_doctors(db, territory.id):
-        current, summary = doctors.summary_of(db, doctor)
-        rows.append((doctor, doctors.account_state(doctor), current, summary))
+    for doctor in practitioners.territory_doctors(db, territory.id):
+        current, summary = practitioners.summary_of(db, doctor)
+        rows.append((doctor, practitioners.account_state(doctor), current, summary))
     return render_template("staff/doctors.html", rows=rows, territory=territory)
 
 
@@ -58,14 +58,14 @@ def doctor_new() -> ResponseReturnValue:
             now = request_now()
             user_id = current_db_user().id
             try:
-                doctor = doctors.register_doctor(
+                doctor = practitioners.register_doctor(
                     db, territory, now=now, rpps=form.rpps.data or "", first_name=form.first_name.data or "",
                     last_name=form.last_name.data or "", email=form.email.data or "", phone=form.phone.data,
                     practice_address=form.practice_address.data or "", commune_insee=insee,
                     has_step_free_access=form.has_step_free_access.data, user_id=user_id,
                 )
-                doctors.send_invitation(db, doctor, now=now, link_for=_invitation_link, user_id=user_id)
-            except doctors.DoctorError as exc:
+                practitioners.send_invitation(db, doctor, now=now, link_for=_invitation_link, user_id=user_id)
+            except practitioners.DoctorError as exc:
                 db.rollback()
                 field = getattr(form, exc.field or "rpps", form.rpps)
                 field.errors = [*field.errors, str(exc)]
@@ -81,8 +81,8 @@ def doctor_new() -> ResponseReturnValue:
 def _pick_commune(form: DoctorRegistrationForm, territory: Territory) -> str | None:
     """The INSEE code of the practice's commune, or None after putting the question on the form."""
     try:
-        choices = doctors.territory_communes(get_session(), territory, form.postal_code.data or "")
-    except doctors.DoctorError as exc:
+        choices = practitioners.territory_communes(get_session(), territory, form.postal_code.data or "")
+    except practitioners.DoctorError as exc:
         form.postal_code.errors = [*form.postal_code.errors, str(exc)]
         return None
     if len(choices) == 1:
@@ -102,11 +102,11 @@ def _pick_commune(form: DoctorRegistrationForm, territory: Territory) -> str | N
 def doctor_detail(doctor_id: int) -> ResponseReturnValue:
     db = get_session()
     doctor = _own_doctor(doctor_id)
-    current, summary = doctors.summary_of(db, doctor)
+    current, summary = practitioners.summary_of(db, doctor)
     return render_template(
-        "staff/doctors_detail.html", doctor=doctor, state=doctors.account_state(doctor),
-        invitation=doctors.last_invitation(db, doctor), current=current, summary=summary,
-        flag_labels=doctors.flags_labels, languages=doctors.LANGUAGES, form=ButtonForm(),
+        "staff/doctors_detail.html", doctor=doctor, state=practitioners.account_state(doctor),
+        invitation=practitioners.last_invitation(db, doctor), current=current, summary=summary,
+        flag_labels=practitioners.flags_labels, languages=practitioners.LANGUAGES, form=ButtonForm(),
     )
 
 
@@ -116,8 +116,9 @@ def doctor_invite(doctor_id: int) -> ResponseReturnValue:
     db = get_session()
     doctor = _own_doctor(doctor_id)
     try:
-        doctors.send_invitation(db, doctor, now=request_now(), link_for=_invitation_link, user_id=current_db_user().id)
-    except doctors.DoctorError as exc:
+        practitioners.send_invitation(db, doctor, now=request_now(), link_for=_invitation_link,
+                                      user_id=current_db_user().id)
+    except practitioners.DoctorError as exc:
         db.rollback()
         flash(str(exc), "error")
     else:

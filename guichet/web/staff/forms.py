@@ -20,11 +20,11 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from guichet.services.priority import DEFAULT_WEIGHTS
-from guichet.services.staff_requests import CONTACT_OUTCOMES
-from guichet.services.territories import NUMERIC_RANGES, TIME_SETTINGS, WEIGHT_LABELS, WEIGHT_RANGE
-from guichet.services.users import STAFF_ROLES
-from guichet.services.workflow import CANCEL_REASONS
+from guichet.accounts.staff_admin import STAFF_ROLES
+from guichet.assignment.priority import DEFAULT_WEIGHTS
+from guichet.requests.staff_requests import CONTACT_OUTCOMES
+from guichet.territories.settings import NUMERIC_RANGES, TIME_SETTINGS, WEIGHT_LABELS, WEIGHT_RANGE
+from guichet.workflow import CANCEL_REASONS
 
 
 def choices(pairs: Any) -> list[SelectChoice]:

@@ -17,7 +17,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from guichet.models import ImportBatch, Territory
-from guichet.services import insurer_import
+from guichet.requests import insurer_import
 from guichet.web.security import current_db_user, deny, staff_required
 from guichet.web.session import get_session, request_now
 from guichet.web.staff import bp

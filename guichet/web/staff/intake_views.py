@@ -7,9 +7,10 @@ from typing import Any
 from flask import current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from guichet.accounts import audit
 from guichet.models import PatientRequest
-from guichet.services import audit, intake
-from guichet.services.tracking import tracking_url
+from guichet.requests import intake
+from guichet.requests.tracking import tracking_url
 from guichet.web.intake_forms import RED_FLAGS, StaffMtRequestForm, StaffSnpRequestForm, locate_commune
 from guichet.web.security import current_db_user, deny, staff_required
 from guichet.web.session import get_session, request_now

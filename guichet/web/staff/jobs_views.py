@@ -8,11 +8,12 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from guichet.accounts import audit
 from guichet.jobs import registry
 from guichet.jobs.cli import OUTCOME_LABELS
 from guichet.jobs.runner import last_runs
+from guichet.messaging import delivery
 from guichet.models import JobRun
-from guichet.services import audit, delivery
 from guichet.web.forms import ButtonForm
 from guichet.web.security import current_db_user, deny, staff_required
 from guichet.web.session import get_session, request_now

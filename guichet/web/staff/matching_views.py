@@ -14,17 +14,11 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from guichet.accounts import audit
+from guichet.assignment import arbitration, matching_runs, snp_board, waiting_list
+from guichet.assignment.priority import FLAG_LABELS
 from guichet.models import MatchingRun, PatientRequest, Territory
-from guichet.services import (
-    arbitration,
-    audit,
-    indicators,
-    matching_runs,
-    snp_board,
-    waiting_list,
-)
-from guichet.services.priority import FLAG_LABELS
-from guichet.services.workflow import PROPOSAL_STATUS_LABELS
+from guichet.reporting import indicators
 from guichet.timeutil import paris_today, to_paris
 from guichet.web.forms import ButtonForm
 from guichet.web.ratelimit import client_ip
@@ -37,6 +31,7 @@ from guichet.web.staff.matching_forms import (
     SlotBookForm,
     SnpConfirmForm,
 )
+from guichet.workflow import PROPOSAL_STATUS_LABELS
 
 CONCURRENT_RUN = ("Une autre attribution a été lancée au même moment pour votre territoire : "
                   "rien n'a été enregistré. Ouvrez la dernière campagne ou relancez.")

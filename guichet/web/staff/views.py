@@ -9,15 +9,11 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from guichet.accounts import audit
+from guichet.assignment.priority import FLAG_LABELS
 from guichet.models import Commune, PatientRequest, Proposal
-from guichet.services import audit, geo, queue, staff_requests
-from guichet.services.priority import FLAG_LABELS
-from guichet.services.workflow import (
-    CANCEL_REASONS,
-    PROPOSAL_STATUS_LABELS,
-    REQUEST_STATUS_LABELS,
-    IllegalTransition,
-)
+from guichet.requests import queue, staff_requests
+from guichet.territories import geo
 from guichet.web.ratelimit import client_ip
 from guichet.web.security import current_db_user, deny, staff_required
 from guichet.web.session import get_session, request_now
@@ -30,6 +26,12 @@ from guichet.web.staff.forms import (
     NoteForm,
     QualifyForm,
     choices,
+)
+from guichet.workflow import (
+    CANCEL_REASONS,
+    PROPOSAL_STATUS_LABELS,
+    REQUEST_STATUS_LABELS,
+    IllegalTransition,
 )
 
 LABELS: dict[str, Any] = {

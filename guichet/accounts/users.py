@@ -1,0 +1,296 @@
+"""Accounts: passwords (argon2id, CNIL 2022 policy), login with lockout, one-time tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from guichet.accounts import audit
+from guichet.identifiers import InvalidIdentifier, normalise_email
+from guichet.messaging import notifications
+from guichet.models import Notification, Role, Territory, User, UserToken
+from guichet.timeutil import as_utc
+
+_hasher = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory profile
+
+#: a password of this length or more counts as a passphrase (CNIL 2022, case 1b)
+PASSPHRASE_LENGTH = 20
+MIN_LENGTH = 12
+INVITATION_VALIDITY = timedelta(days=7)
+RESET_VALIDITY = timedelta(hours=1)
+#: same answer whether the e-mail exists, is locked or the password is wrong
+LOGIN_FAILED_MESSAGE = "Adresse e-mail ou mot de passe incorrect."
+
+
+class AccountError(ValueError):
+    """A French message for the person using the form."""
+
+
+class WeakPassword(AccountError):
+    pass
+
+
+class LoginFailed(AccountError):
+    pass
+
+
+class InvalidToken(AccountError):
+    pass
+
+
+def password_problems(password: str) -> list[str]:
+    """What the password lacks, in French; empty when it follows the CNIL 2022 advice.
+
+    Either 12 characters or more mixing the four kinds (upper case, lower case, digits,
+    special characters), or a passphrase of 20 characters or more.
+    """
+    if len(password) >= PASSPHRASE_LENGTH:
+        return [] if len(set(password)) >= 8 else ["une phrase de passe plus variée"]
+    missing = []
+    if len(password) < MIN_LENGTH:
+        missing.append(f"au moins {MIN_LENGTH} caractères (il y en a {len(password)})")
+    if not any(c.islower() for c in password):
+        missing.append("une lettre minuscule")
+    if not any(c.isupper() for c in password):
+        missing.append("une lettre majuscule")
+    if not any(c.isdigit() for c in password):
+        missing.append("un chiffre")
+    if all(c.isalnum() for c in password):
+        missing.append("un caractère spécial (par exemple ! ? % @ #)")
+    return missing
+
+
+def check_password_policy(password: str) -> None:
+    problems = password_problems(password)
+    if problems:
+        raise WeakPassword(
+            "Mot de passe trop faible : il manque "
+            + ", ".join(problems)
+            + f". Vous pouvez aussi choisir une phrase de passe d'au moins "
+            f"{PASSPHRASE_LENGTH} caractères."
+        )
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(user: User, password: str) -> bool:
+    if not user.password_hash:
+        return False
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def set_password(user: User, password: str, *, now: datetime) -> None:
+    """Check the policy, store the hash and end every other session (raises WeakPassword)."""
+    check_password_policy(password)
+    user.password_hash = hash_password(password)
+    user.password_changed_dt = now
+    user.session_nonce = secrets.token_hex(16)
+
+
+def find_user_by_email(db: Session, email: str) -> User | None:
+    return db.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def create_user(
+    db: Session,
+    *,
+    email: str,
+    full_name: str,
+    role: str,
+    now: datetime,
+    password: str | None = None,
+    password_hash: str | None = None,
+    territory_id: int | None = None,
+    doctor_id: int | None = None,
+) -> User:
+    """Create an account; without a password the user must be invited.
+
+    `password_hash` is a hash made by :func:`hash_password` from a password that passed
+    the policy (the demo hashes its one password once for all its accounts).
+    Raises AccountError (bad e-mail, role, duplicate) or WeakPassword.
+    """
+    try:
+        email = normalise_email(email)
+    except InvalidIdentifier as exc:
+        raise AccountError(str(exc)) from exc
+    if role not in {r.value for r in Role}:
+        raise AccountError("Rôle inconnu : choisissez staff, admin ou doctor.")
+    if role in (Role.STAFF, Role.ADMIN) and territory_id is None:
+        raise AccountError("Un compte de coordination est rattaché à un territoire.")
+    if role == Role.DOCTOR and doctor_id is None:
+        raise AccountError("Un compte médecin est rattaché à une fiche médecin.")
+    if find_user_by_email(db, email) is not None:
+        raise AccountError(f"Un compte existe déjà pour {email}.")
+    user = User(
+        email=email,
+        full_name=full_name.strip(),
+        role=role,
+        territory_id=territory_id,
+        doctor_id=doctor_id,
+        session_nonce=secrets.token_hex(16),
+        created_dt=now,
+    )
+    if password is not None:
+        set_password(user, password, now=now)
+    elif password_hash is not None:
+        user.password_hash, user.password_changed_dt = password_hash, now
+    db.add(user)
+    db.flush()
+    return user
+
+
+def authenticate(
+    db: Session,
+    email: str,
+    password: str,
+    *,
+    now: datetime,
+    max_failures: int = 5,
+    lock_minutes: int = 15,
+    ip: str | None = None,
+) -> User:
+    """Return the user for these credentials or raise LoginFailed (one message for all causes).
+
+    After `max_failures` wrong passwords the account is locked for `lock_minutes`;
+    a locked account refuses even the right password until the lock ends.
+    """
+    user = find_user_by_email(db, email)
+    if user is None:
+        # hash anyway so that timing does not tell whether the address exists
+        _hasher.hash(password)
+        audit.record(db, "login_failed", now=now, ip=ip, cause="unknown_email")
+        raise LoginFailed(LOGIN_FAILED_MESSAGE)
+    locked = user.locked_until_dt is not None and as_utc(user.locked_until_dt) > now
+    if locked or not user.is_active or not verify_password(user, password):
+        if not locked:
+            user.failed_logins += 1
+            if user.failed_logins >= max_failures:
+                user.locked_until_dt = now + timedelta(minutes=lock_minutes)
+                user.failed_logins = 0
+        cause = "locked" if locked else ("inactive" if not user.is_active else "password")
+        audit.record(db, "login_failed", now=now, user_id=user.id, ip=ip, cause=cause)
+        db.flush()
+        raise LoginFailed(LOGIN_FAILED_MESSAGE)
+    user.failed_logins = 0
+    user.locked_until_dt = None
+    user.last_login_dt = now
+    if _hasher.check_needs_rehash(user.password_hash or ""):
+        user.password_hash = hash_password(password)
+    audit.record(db, "login", now=now, user_id=user.id, ip=ip)
+    db.flush()
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """Invalidate every session cookie of this user (logout, password change)."""
+    user.session_nonce = secrets.token_hex(16)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(db: Session, user: User, purpose: str, *, now: datetime) -> str:
+    """Create a single-use token (reset or invitation) and return its clear value.
+
+    Earlier unused tokens of the same purpose stop working.
+    """
+    for old in db.scalars(
+        select(UserToken).where(
+            UserToken.user_id == user.id, UserToken.purpose == purpose, UserToken.used_dt.is_(None)
+        )
+    ):
+        old.used_dt = now
+    token = secrets.token_urlsafe(32)
+    validity = INVITATION_VALIDITY if purpose == "invitation" else RESET_VALIDITY
+    db.add(
+        UserToken(
+            user_id=user.id,
+            purpose=purpose,
+            token_hash=_token_hash(token),
+            expires_dt=now + validity,
+            created_dt=now,
+        )
+    )
+    db.flush()
+    return token
+
+
+def peek_token(db: Session, token: str, *, now: datetime) -> UserToken:
+    """Return the live token row without using it; raise InvalidToken."""
+    row = db.scalar(select(UserToken).where(UserToken.token_hash == _token_hash(token)))
+    if row is None or row.used_dt is not None or as_utc(row.expires_dt) <= now:
+        raise InvalidToken(
+            "Ce lien n'est plus valable (déjà utilisé ou expiré). Demandez-en un nouveau."
+        )
+    return row
+
+
+def use_token(db: Session, token: str, new_password: str, *, now: datetime) -> User:
+    """Set a password from a reset or invitation link; the link then stops working.
+
+    Raises InvalidToken or WeakPassword (the token is kept usable after a weak password).
+    """
+    row = peek_token(db, token, now=now)
+    set_password(row.user, new_password, now=now)
+    row.used_dt = now
+    row.user.failed_logins = 0
+    row.user.locked_until_dt = None
+    audit.record(db, f"password_set.{row.purpose}", now=now, user_id=row.user_id)
+    db.flush()
+    return row.user
+
+
+def send_invitation(
+    db: Session,
+    user: User,
+    *,
+    territory: Territory,
+    now: datetime,
+    link_for: Callable[[str], str],
+    greeting_name: str | None = None,
+) -> Notification:
+    """Issue an invitation token and e-mail its link; earlier invitation links stop working.
+
+    `link_for(token)` builds the absolute link to the invitation page.
+    """
+    token = issue_token(db, user, "invitation", now=now)
+    return notifications.enqueue(
+        db, template="invitation", subject="Votre compte sur le guichet de la CPTS",
+        dedup_key=f"invitation:{user.id}:{token[:12]}", now=now, email=user.email,
+        user_id=user.id, territory_id=territory.id,
+        context={"full_name": greeting_name or user.full_name, "territory_name": territory.name,
+                 "link": link_for(token), "email": user.email},
+    )
+
+
+def request_password_reset(
+    db: Session, email: str, *, now: datetime, link_for: Callable[[str], str], ip: str | None = None
+) -> None:
+    """E-mail a reset link (valid one hour) if an active account has this address.
+
+    Says nothing either way: the caller shows the same message whether or not it exists.
+    """
+    user = find_user_by_email(db, email)
+    if user is None or not user.is_active:
+        return
+    token = issue_token(db, user, "reset", now=now)
+    notifications.enqueue(
+        db, template="password_reset", subject="Choisir un nouveau mot de passe",
+        dedup_key=f"reset:{user.id}:{token[:12]}", now=now, email=user.email, user_id=user.id,
+        context={"full_name": user.full_name, "link": link_for(token)},
+    )
+    audit.record(db, "password_reset.requested", now=now, user_id=user.id, ip=ip)
+    db.flush()

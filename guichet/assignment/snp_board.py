@@ -1,0 +1,98 @@
+"""The unscheduled-care (SNP) board: today's and tomorrow's requests beside the free slots.
+
+Suggestions come from the matching engine (see matching_runs.solve_snp: one offer per
+slot, only inside the patient's availability); booking, by suggestion or by hand, goes
+through guichet.doctors.slots.book, whose conditional UPDATE books a slot once at most, and
+which tells the patient through the outbox. A batch of bookings books each pair in its
+own SAVEPOINT, so one slot taken meanwhile does not undo the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from guichet.accounts import audit
+from guichet.assignment import matching_runs
+from guichet.doctors import slots
+from guichet.models import PatientRequest, Slot, Territory, User
+from guichet.workflow import IllegalTransition
+
+
+class BoardError(ValueError):
+    """A booking the board refuses; the message is in French."""
+
+
+@dataclass
+class BookingReport:
+    booked: list[tuple[int, int]] = field(default_factory=list)
+    #: (request id, slot id, French reason)
+    failed: list[tuple[int, int, str]] = field(default_factory=list)
+
+
+def board(db: Session, territory: Territory, *, now: datetime) -> dict[str, Any]:
+    """Requests and free slots for today and tomorrow (Europe/Paris)."""
+    requests = matching_runs.snp_board_requests(db, territory, now=now)
+    free = matching_runs.snp_free_slots(db, territory, now=now)
+    fits = {r.id: [s.id for s in free if matching_runs.slot_fits(r, s)] for r in requests}
+    return {"requests": requests, "slots": free, "fits": fits}
+
+
+def _check(db: Session, territory: Territory, request_id: int, slot_id: int,
+           now: datetime) -> tuple[PatientRequest, Slot]:
+    request = db.get(PatientRequest, request_id)
+    slot = db.get(Slot, slot_id)
+    if request is None or request.territory_id != territory.id or request.kind != "snp":
+        raise BoardError("Demande introuvable dans votre territoire.")
+    if slot is None or slot.doctor.territory_id != territory.id:
+        raise BoardError("Créneau introuvable dans votre territoire.")
+    if request.status != "waiting":
+        raise BoardError(f"La demande {request.reference} n'est plus en attente.")
+    if not matching_runs.slot_fits(request, slot):
+        raise BoardError("Ce créneau ne correspond à aucune des disponibilités indiquées par le patient.")
+    return request, slot
+
+
+def book(db: Session, territory: Territory, request_id: int, slot_id: int, *, user: User | None,
+         now: datetime) -> Slot:
+    """Book one slot for one SNP request of the territory (by hand or from a suggestion).
+
+    Raises BoardError (not of the territory, not waiting, outside the patient's
+    availability) or slots.SlotUnavailable (booked meanwhile, cancelled or past).
+    """
+    request, _ = _check(db, territory, request_id, slot_id, now)
+    slot = slots.book(db, slot_id, request, now=now, user_id=user.id if user else None)
+    audit.record(db, "snp.book", now=now, user_id=user.id if user else None, object_type="patient_request",
+                 object_id=request.id, territory_id=territory.id, slot=slot_id)
+    db.flush()
+    return slot
+
+
+def book_many(db: Session, territory: Territory, pairs: Iterable[tuple[int, int]], *, user: User | None,
+              now: datetime) -> BookingReport:
+    """Book the confirmed suggestions, each on its own; report those that failed and why."""
+    report = BookingReport()
+    pairs = list(dict.fromkeys(pairs))
+    # a write before the first SAVEPOINT (see arbitration.approve on pysqlite)
+    audit.record(db, "snp.book_batch", now=now, user_id=user.id if user else None, object_type="territory",
+                 object_id=territory.id, territory_id=territory.id, pairs=[list(p) for p in pairs])
+    db.flush()
+    for request_id, slot_id in pairs:
+        try:
+            with db.begin_nested():
+                book(db, territory, request_id, slot_id, user=user, now=now)
+        except (BoardError, slots.SlotUnavailable, IllegalTransition) as exc:
+            report.failed.append((request_id, slot_id, str(exc)))
+            continue
+        except IntegrityError:
+            # the request got another slot at the same instant (slots.request_id is unique)
+            report.failed.append((request_id, slot_id, "Cette demande vient de recevoir un autre créneau."))
+            continue
+        report.booked.append((request_id, slot_id))
+    db.flush()
+    return report

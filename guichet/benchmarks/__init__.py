@@ -1,0 +1,1 @@
+"""Benchmarks: commands that print figures with the size of their input (see the README)."""

@@ -1,0 +1,192 @@
+"""The demo territory: CPTS Royans-Vercors with fictitious GPs and patients."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from guichet.accounts import users
+from guichet.identifiers import rpps_with_key
+from guichet.models import (
+    CapacityDeclaration,
+    Commune,
+    Doctor,
+    Patient,
+    Role,
+    Slot,
+    Territory,
+)
+from guichet.requests.records import create_request
+from guichet.territories import geo
+from guichet.timeutil import PARIS, paris_today
+
+DEMO_TERRITORY = "CPTS Royans-Vercors"
+DEMO_PASSWORD = "Demo-Guichet-2026!"  # noqa: S105 (printed demo login)
+STAFF_EMAIL = "coordination@royans-vercors.demo"
+ADMIN_EMAIL = "admin@royans-vercors.demo"
+
+LAST_NAMES = [
+    "Martin", "Bernard", "Thomas", "Petit", "Robert", "Richard", "Durand", "Dubois",
+    "Moreau", "Laurent", "Simon", "Michel", "Lefebvre", "Leroy", "Roux", "David", "Bertrand",
+    "Morel", "Fournier", "Girard", "Bonnet", "Dupont", "Lambert", "Fontaine", "Rousseau",
+    "Vincent", "Muller", "Faure", "Andre", "Mercier", "Blanc", "Guerin", "Boyer", "Garnier",
+    "Chevalier", "Francois", "Legrand", "Gauthier", "Garcia", "Perrin", "Robin", "Clement",
+]
+FIRST_F = ["Marie", "Jeanne", "Françoise", "Monique", "Catherine", "Nathalie", "Isabelle",
+           "Sylvie", "Anne", "Martine", "Léa", "Chloé", "Camille", "Manon", "Inès", "Sarah"]
+FIRST_M = ["Jean", "Pierre", "Michel", "André", "Philippe", "Alain", "Bernard", "Jacques",
+           "Daniel", "Patrick", "Lucas", "Hugo", "Louis", "Nathan", "Karim", "Thomas"]
+
+
+@dataclass
+class DemoSummary:
+    territory: str
+    created: bool
+    doctors: int = 0
+    patients: int = 0
+    slots: int = 0
+    logins: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def _pick_commune(rng: random.Random, communes: list[Commune]) -> Commune:
+    weights = [max(c.population, 30) for c in communes]
+    return rng.choices(communes, weights=weights, k=1)[0]
+
+
+def load_demo(db: Session, *, now: datetime) -> DemoSummary:
+    """Load the demo territory; a second call finds it and adds nothing.
+
+    Deterministic: the same seed gives the same GPs and patients.
+    """
+    rng = random.Random(2026)
+    territory = db.scalar(select(Territory).where(Territory.name == DEMO_TERRITORY))
+    if territory is not None and territory.doctors:
+        summary = DemoSummary(territory=territory.name, created=False)
+        summary.logins = _logins(db)
+        return summary
+    territory = geo.create_reference_territory(db, DEMO_TERRITORY, now=now)
+    communes = [c for c in territory.communes if c.has_position]
+    summary = DemoSummary(territory=territory.name, created=True)
+    # argon2 is slow on purpose: hash the one demo password once, not once per account
+    users.check_password_policy(DEMO_PASSWORD)
+    demo_hash = users.hash_password(DEMO_PASSWORD)
+
+    users.create_user(db, email=STAFF_EMAIL, full_name="Claire Coordination",
+                         role=Role.STAFF, territory_id=territory.id, password_hash=demo_hash,
+                         now=now)
+    users.create_user(db, email=ADMIN_EMAIL, full_name="Alain Administration",
+                         role=Role.ADMIN, territory_id=territory.id, password_hash=demo_hash,
+                         now=now)
+
+    today = paris_today(now)
+    doctors = []
+    for i in range(15):
+        commune = _pick_commune(rng, communes)
+        female = rng.random() < 0.5
+        doctor = Doctor(
+            rpps=rpps_with_key(f"10{rng.randrange(10**8):08d}"),
+            first_name=rng.choice(FIRST_F if female else FIRST_M),
+            last_name=rng.choice(LAST_NAMES),
+            email=f"medecin{i + 1:02d}@royans-vercors.demo",
+            practice_address=f"{rng.randint(1, 40)} place de la Mairie",
+            commune=commune,
+            lat=commune.lat,
+            lon=commune.lon,
+            territory=territory,
+            has_step_free_access=rng.random() < 0.6,
+            created_dt=now,
+        )
+        db.add(doctor)
+        doctors.append(doctor)
+    db.flush()
+    for i, doctor in enumerate(doctors):
+        if i < 10:  # two thirds declare some capacity
+            db.add(
+                CapacityDeclaration(
+                    doctor=doctor,
+                    new_patients=rng.choice([2, 3, 5, 5, 8, 10]),
+                    valid_until=today + timedelta(days=rng.choice([60, 90, 180])),
+                    max_km=rng.choice([10, 15, 20, 25]),
+                    is_priority_only=i in (3, 7),
+                    priority_flags=["ald", "age_70"] if i in (3, 7) else [],
+                    accepts_children=i % 4 != 1,
+                    does_home_visits=i % 3 == 0,
+                    languages=["en"] if i % 5 == 0 else [],
+                    declared_dt=now - timedelta(days=rng.randint(1, 40)),
+                )
+            )
+        if i % 2 == 0:  # half offer unscheduled-care slots this week
+            for day_offset in range(0, 5):
+                day = today + timedelta(days=day_offset)
+                if day.weekday() >= 5:
+                    continue
+                for hour in (rng.choice([9, 11]), rng.choice([14, 17])):
+                    start = datetime.combine(day, time(hour, 0), tzinfo=PARIS)
+                    if start <= now:
+                        continue
+                    db.add(Slot(doctor=doctor, start_dt=start, end_dt=start + timedelta(minutes=20),
+                                created_dt=now))
+                    summary.slots += 1
+        users.create_user(db, email=doctor.email or "", full_name=doctor.display_name,
+                             role=Role.DOCTOR, doctor_id=doctor.id, password_hash=demo_hash,
+                             now=now)
+    summary.doctors = len(doctors)
+
+    for _ in range(200):
+        commune = _pick_commune(rng, communes)
+        r = rng.random()
+        age = rng.randint(70, 94) if r < 0.2 else rng.randint(18, 69)
+        birth = today - timedelta(days=age * 365 + rng.randint(0, 364))
+        female = rng.random() < 0.52
+        waited = rng.randint(1, 300)
+        submitted = now - timedelta(days=waited)
+        patient = Patient(
+            territory=territory,
+            birth_name=rng.choice(LAST_NAMES),
+            first_names=rng.choice(FIRST_F if female else FIRST_M),
+            birth_date=birth,
+            sex="F" if female else "M",
+            phone=f"+336{rng.randrange(10**8):08d}",
+            email=None if rng.random() < 0.3 else f"patient{rng.randrange(10**6)}@exemple.fr",
+            address=f"{rng.randint(1, 120)} route de {commune.name}",
+            postal_code=commune.postal_codes[0].postal_code if commune.postal_codes else None,
+            commune=commune,
+            contact_preference="email" if rng.random() < 0.6 else "phone",
+            is_ald=rng.random() < 0.25,
+            is_css=rng.random() < 0.10,
+            is_pregnant=female and 18 <= age <= 42 and rng.random() < 0.05,
+            is_disabled=rng.random() < 0.06,
+            hospital_discharge_date=(today - timedelta(days=rng.randint(3, 60))
+                                     if rng.random() < 0.05 else None),
+            previous_mt_left_date=(date(2025, 12, 31) if rng.random() < 0.3 else None),
+            max_km=rng.choice([5, 10, 10, 20, 20, 30]),
+            needs_home_visit=age >= 80 and rng.random() < 0.3,
+            needs_step_free=age >= 75 and rng.random() < 0.3,
+            created_dt=submitted,
+        )
+        if patient.email is None and patient.contact_preference == "email":
+            patient.contact_preference = "letter"
+        db.add(patient)
+        children = []
+        if 28 <= age <= 50 and rng.random() < 0.15:
+            children = [(today - timedelta(days=rng.randint(365, 15 * 365))).isoformat()]
+        create_request(
+            db, patient, kind="mt", channel=rng.choice(["web", "web", "phone"]),
+            status="waiting", now=now, actor="system", submitted_dt=submitted,
+            is_consented=True, consent_dt=submitted, children_birth_dates=children,
+        )
+        summary.patients += 1
+    db.flush()
+    summary.logins = _logins(db)
+    return summary
+
+
+def _logins(db: Session) -> list[tuple[str, str, str]]:
+    rows = [("coordination", STAFF_EMAIL, DEMO_PASSWORD), ("administration", ADMIN_EMAIL,
+                                                            DEMO_PASSWORD)]
+    rows.append(("médecin", "medecin01@royans-vercors.demo", DEMO_PASSWORD))
+    return rows

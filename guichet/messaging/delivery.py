@@ -1,0 +1,251 @@
+"""Deliver the outbox by SMTP, with retries and exponential backoff; printed letters.
+
+Each message is sent and marked sent in its own transaction, so a crash mid-way never
+sends again what was already delivered. A transient failure (server down, 4xx) adds an
+attempt and waits MAIL_RETRY_BASE_SECONDS × 2^(attempts − 1) (capped); after
+MAIL_MAX_ATTEMPTS, or at once on a permanent 5xx refusal, the message is "failed" and
+shown to the coordinators. Errors keep the exception class and SMTP code only: never
+an address or a body. Letters (patients without e-mail) are never sent: staff print
+them and mark them printed.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from guichet.accounts import audit
+from guichet.messaging import notifications
+from guichet.models import Notification
+
+
+class NotAPrintableLetter(ValueError):
+    """The message is not a letter waiting to be printed."""
+
+
+class NotRetryable(ValueError):
+    """Only a message in permanent failure can be tried again."""
+
+
+def build_message(notification: Notification, settings: Mapping[str, Any]) -> EmailMessage:
+    """The e-mail: French subject, plain text and HTML alternatives, From = MAIL_FROM."""
+    text, html = notifications.render(notification.template, dict(notification.context or {}))
+    message = EmailMessage()
+    message["From"] = str(settings["MAIL_FROM"])
+    message["To"] = notification.recipient_email or ""
+    message["Subject"] = notification.subject
+    message["Date"] = format_datetime(notification.created_dt)
+    domain = str(settings["MAIL_FROM"]).rpartition("@")[2].strip(" >") or "guichet.invalid"
+    message["Message-ID"] = make_msgid(idstring=f"n{notification.id}", domain=domain)
+    # no out-of-office replies to a no-reply address
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+def open_smtp(settings: Mapping[str, Any]) -> smtplib.SMTP:
+    smtp = smtplib.SMTP(str(settings["SMTP_HOST"]), int(settings["SMTP_PORT"]),
+                        timeout=float(settings.get("SMTP_TIMEOUT_SECONDS", 10)))
+    if settings.get("SMTP_STARTTLS"):
+        smtp.starttls(context=ssl.create_default_context())
+    if settings.get("SMTP_USERNAME"):
+        smtp.login(str(settings["SMTP_USERNAME"]), str(settings.get("SMTP_PASSWORD", "")))
+    return smtp
+
+
+def backoff(attempts: int, settings: Mapping[str, Any]) -> timedelta:
+    """Wait before the next try after `attempts` failed ones: base × 2^(attempts − 1), capped."""
+    base = int(settings.get("MAIL_RETRY_BASE_SECONDS", 60))
+    cap = int(settings.get("MAIL_RETRY_MAX_SECONDS", 6 * 3600))
+    return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
+
+
+def _error_text(exc: BaseException) -> tuple[str, bool]:
+    """(text without personal data, is_permanent)."""
+    code: int | None = getattr(exc, "smtp_code", None)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = sorted({c for c, _ in exc.recipients.values()})
+        code = codes[0] if codes else None
+    text = type(exc).__name__ + (f" {code}" if code else "")
+    return text, bool(code and 500 <= code < 600)
+
+
+def due_ids(db: Session, *, now: datetime, limit: int) -> list[int]:
+    query = (
+        select(Notification.id)
+        .where(Notification.channel == "email", Notification.status == "pending",
+               Notification.next_attempt_dt <= now)
+        .order_by(Notification.next_attempt_dt, Notification.id)
+        .limit(limit)
+    )
+    return list(db.scalars(query))
+
+
+def deliver_due(sessions: sessionmaker[Session], *, now: datetime,
+                settings: Mapping[str, Any]) -> dict[str, int]:
+    """Send every due e-mail of the outbox; return counts (sent, retried, failed).
+
+    Raises nothing for SMTP trouble: it is recorded on the message. A connection
+    failure stops the run (the server is down: the others wait for the next run).
+    """
+    counts = {"sent": 0, "retried": 0, "failed": 0}
+    max_attempts = int(settings.get("MAIL_MAX_ATTEMPTS", 8))
+    with sessions() as db:
+        ids = due_ids(db, now=now, limit=int(settings.get("MAIL_BATCH_SIZE", 200)))
+    smtp: smtplib.SMTP | None = None
+    try:
+        for notification_id in ids:
+            with sessions.begin() as db:
+                query = select(Notification).where(Notification.id == notification_id)
+                if db.get_bind().dialect.name == "postgresql":
+                    # two deliverers never send the same message: the second skips it
+                    query = query.with_for_update(skip_locked=True)
+                notification = db.scalar(query)
+                if notification is None or notification.status != "pending" or \
+                        notification.next_attempt_dt > now:
+                    continue
+                stop = False
+                try:
+                    message = build_message(notification, settings)
+                    if smtp is None:
+                        smtp = open_smtp(settings)
+                    smtp.send_message(message)
+                except (smtplib.SMTPException, OSError) as exc:
+                    text, permanent = _error_text(exc)
+                    notification.attempts += 1
+                    notification.last_error = text
+                    if permanent or notification.attempts >= max_attempts:
+                        notification.status = "failed"
+                        counts["failed"] += 1
+                    else:
+                        notification.next_attempt_dt = now + backoff(notification.attempts, settings)
+                        counts["retried"] += 1
+                    # the connection is unusable or refused: the others wait for the next run
+                    stop = not isinstance(exc, (smtplib.SMTPRecipientsRefused,
+                                                smtplib.SMTPDataError))
+                    if stop and smtp is not None:
+                        _close(smtp)
+                        smtp = None
+                else:
+                    notification.status = "sent"
+                    notification.sent_dt = now
+                    notification.attempts += 1
+                    notification.last_error = None
+                    counts["sent"] += 1
+            if stop:
+                break
+    finally:
+        if smtp is not None:
+            _close(smtp)
+    return counts
+
+
+def _close(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
+
+
+def letters_to_print(db: Session, territory_id: int) -> list[Notification]:
+    """Letters of the territory waiting to be printed, oldest first."""
+    return list(db.scalars(
+        select(Notification)
+        .where(Notification.channel == "letter", Notification.status == "pending",
+               Notification.territory_id == territory_id)
+        .order_by(Notification.created_dt, Notification.id)
+    ))
+
+
+def failed_messages(db: Session, territory_id: int, limit: int = 200) -> list[Notification]:
+    """E-mails of the territory in permanent failure, newest first."""
+    return list(db.scalars(
+        select(Notification)
+        .where(Notification.channel == "email", Notification.status == "failed",
+               Notification.territory_id == territory_id)
+        .order_by(Notification.created_dt.desc(), Notification.id.desc())
+        .limit(limit)
+    ))
+
+
+def mark_printed(db: Session, notification: Notification, *, now: datetime,
+                 user_id: int | None = None) -> None:
+    """Staff printed and posted the letter. Raises NotAPrintableLetter."""
+    if notification.channel != "letter" or notification.status != "pending":
+        raise NotAPrintableLetter("Ce courrier a déjà été marqué comme imprimé.")
+    notification.status = "printed"
+    notification.sent_dt = now
+    audit.record(db, "letter.printed", now=now, user_id=user_id, object_type="notification",
+                 object_id=notification.id, territory_id=notification.territory_id)
+    db.flush()
+
+
+def retry(db: Session, notification: Notification, *, now: datetime, user_id: int | None = None) -> None:
+    """Put a failed e-mail back in the queue for a fresh series of attempts. Raises NotRetryable."""
+    if notification.channel != "email" or notification.status != "failed":
+        raise NotRetryable("Seul un message en échec définitif peut être renvoyé.")
+    notification.status = "pending"
+    notification.attempts = 0
+    notification.next_attempt_dt = now
+    audit.record(db, "notification.retry", now=now, user_id=user_id, object_type="notification",
+                 object_id=notification.id, territory_id=notification.territory_id)
+    db.flush()
+
+
+def letter_of_territory(db: Session, notification_id: int, territory_id: int | None) -> Notification | None:
+    """The letter if it belongs to the territory, else None (the caller denies access)."""
+    notification = db.get(Notification, notification_id)
+    if notification is None or notification.channel != "letter" or territory_id is None \
+            or notification.territory_id != territory_id:
+        return None
+    return notification
+
+
+def message_of_territory(db: Session, notification_id: int, territory_id: int | None) -> Notification | None:
+    notification = db.get(Notification, notification_id)
+    if notification is None or territory_id is None or notification.territory_id != territory_id:
+        return None
+    return notification
+
+
+def letter_recipient(db: Session, notification: Notification) -> list[str]:
+    """The postal address block of a letter: the patient's, or the GP's practice."""
+    from guichet.models import Doctor, PatientRequest, User
+
+    if notification.request_id is not None:
+        request = db.get(PatientRequest, notification.request_id)
+        if request is not None:
+            patient = request.patient
+            if patient.anonymised_dt is not None:
+                return []
+            commune = patient.commune.name if patient.commune else ""
+            lines = [f"{patient.first_names} {(patient.usage_name or patient.birth_name).upper()}"]
+            if patient.filled_by != "self" and patient.proxy_name:
+                lines.append(f"aux bons soins de {patient.proxy_name}")
+            lines += [patient.address or "", f"{patient.postal_code or ''} {commune.upper()}".strip()]
+            return [line for line in lines if line]
+    if notification.recipient_user_id is not None:
+        user = db.get(User, notification.recipient_user_id)
+        doctor: Doctor | None = user.doctor if user else None
+        if doctor is not None:
+            return [doctor.display_name, doctor.practice_address,
+                    f"{doctor.commune.postal_codes[0].postal_code if doctor.commune.postal_codes else ''} "
+                    f"{doctor.commune.name.upper()}".strip()]
+        if user is not None:
+            return [user.full_name]
+    return []
+
+
+def letter_text(notification: Notification) -> str:
+    """The letter's body: the same French text as the e-mail."""
+    text, _html = notifications.render(notification.template, dict(notification.context or {}))
+    return text

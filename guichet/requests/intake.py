@@ -1,0 +1,624 @@
+"""Intake of patient requests: web form, staff phone intake and, later, insurer-list imports.
+
+One entry point per kind of request (`submit_mt_request`, `submit_snp_request`): each
+checks the answers against the rules, finds the territory from the commune, refuses
+duplicates, creates the patient and the request (reference, token, priority, history)
+and queues the acknowledgement. Nothing is written when a rule fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from guichet.identifiers import InvalidIdentifier, normalise_email, normalise_phone
+from guichet.messaging import notifications
+from guichet.models import Patient, PatientRequest, Territory
+from guichet.models.patients import RequestKind, RequestStatus
+from guichet.requests.records import create_request, fold_name
+from guichet.requests.tracking import tracking_url
+from guichet.territories import geo
+from guichet.timeutil import age_on, paris_today
+from guichet.workflow import FINAL_REQUEST_STATUSES
+
+#: how far a patient may travel to see a GP, in km (the form's choices)
+MAX_KM_CHOICES = (5, 10, 20, 30)
+#: languages offered on the form besides French (ISO 639-1 code → French name)
+LANGUAGES = {
+    "en": "Anglais",
+    "ar": "Arabe",
+    "de": "Allemand",
+    "es": "Espagnol",
+    "it": "Italien",
+    "pt": "Portugais",
+    "tr": "Turc",
+    "ro": "Roumain",
+    "ru": "Russe",
+    "uk": "Ukrainien",
+    "pl": "Polonais",
+    "zh": "Chinois",
+    "fsl": "Langue des signes française",
+}
+#: categories of an unscheduled-care request
+SNP_CATEGORIES = {
+    "fever": "Fièvre, état grippal",
+    "pain": "Douleur (ventre, dos, oreille, dent…)",
+    "infection": "Infection (urinaire, gorge, peau, yeux…)",
+    "injury": "Petite blessure, entorse, brûlure légère",
+    "skin": "Éruption, démangeaisons, allergie sans gêne respiratoire",
+    "prescription": "Renouvellement d'un traitement qui ne peut pas attendre",
+    "other": "Autre problème",
+}
+SNP_SINCE = {
+    "today": "Depuis aujourd'hui",
+    "1-2_days": "Depuis 1 ou 2 jours",
+    "3-7_days": "Depuis 3 à 7 jours",
+    "more": "Depuis plus d'une semaine",
+}
+SNP_PERIODS = {"morning": "le matin", "afternoon": "l'après-midi", "evening": "en fin de journée"}
+SNP_DAYS = {"today": "Aujourd'hui", "tomorrow": "Demain"}
+FILLED_BY = ("self", "relative", "professional")
+CONTACT_PREFERENCES = ("email", "phone", "letter")
+#: a patient older than this is certainly a typing error
+MAX_AGE_YEARS = 120
+CHILD_MAX_AGE = 16
+
+
+class IntakeError(Exception):
+    """Base of the intake's domain exceptions."""
+
+
+class InvalidRequest(IntakeError):
+    """Some answers break a rule; `errors` maps each field name to a French message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{k} : {v}" for k, v in errors.items()))
+
+
+class OutOfTerritory(IntakeError):
+    """No CPTS served here covers the patient's commune: nothing is stored."""
+
+    def __init__(self, commune_name: str | None = None) -> None:
+        self.commune_name = commune_name
+        super().__init__("Cette commune n'est couverte par aucune CPTS de ce service.")
+
+
+class WrongTerritory(IntakeError):
+    """A coordinator entered a patient living in another CPTS's territory."""
+
+    def __init__(self, territory_name: str) -> None:
+        self.territory_name = territory_name
+        super().__init__(
+            f"Cette commune relève de « {territory_name} », pas de votre CPTS : "
+            "orientez le patient vers cette CPTS."
+        )
+
+
+class DuplicateRequest(IntakeError):
+    """The same person already has an open request of this kind in this territory.
+
+    Nothing new is stored except, for a patient, the reminder of the existing link queued
+    in the outbox: the caller commits so that the reminder leaves.
+    """
+
+    def __init__(self, existing: PatientRequest) -> None:
+        self.existing = existing
+        super().__init__(f"Une demande est déjà en cours ({existing.reference}).")
+
+
+@dataclass(kw_only=True)
+class PersonData:
+    """Who the request is for and how to reach them (or the person helping them)."""
+
+    birth_name: str
+    first_names: str
+    birth_date: date
+    usage_name: str | None = None
+    sex: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    postal_code: str | None = None
+    commune_insee: str
+    filled_by: str = "self"
+    proxy_relation: str | None = None
+    proxy_name: str | None = None
+    proxy_profession: str | None = None
+    proxy_phone: str | None = None
+    proxy_email: str | None = None
+    #: email, phone or letter; None lets the service pick (email when there is one)
+    contact_preference: str | None = None
+    is_consented: bool = False
+
+
+@dataclass(kw_only=True)
+class MtRequestData(PersonData):
+    """The answers of a médecin traitant request."""
+
+    is_ald: bool = False
+    is_css: bool = False
+    is_pregnant: bool = False
+    is_disabled: bool = False
+    hospital_discharge_date: date | None = None
+    previous_mt_left_date: date | None = None
+    children_birth_dates: list[date] = field(default_factory=list)
+    max_km: int = 10
+    needs_home_visit: bool = False
+    needs_step_free: bool = False
+    languages: list[str] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class SnpRequestData(PersonData):
+    """The answers of an unscheduled-care request (the triage was passed before)."""
+
+    snp_category: str
+    snp_reason: str
+    snp_since: str
+    #: ("today" | "tomorrow", "morning" | "afternoon" | "evening") pairs
+    availability: list[tuple[str, str]] = field(default_factory=list)
+
+
+# --- identity -----------------------------------------------------------------------
+
+
+identity_key = fold_name
+
+
+def same_person(patient: Patient, data: PersonData) -> bool:
+    """Same first names, same birth date and one family name in common."""
+    if patient.birth_date != data.birth_date:
+        return False
+    if identity_key(patient.first_names) != identity_key(data.first_names):
+        return False
+    theirs = {identity_key(patient.birth_name), identity_key(patient.usage_name)} - {""}
+    ours = {identity_key(data.birth_name), identity_key(data.usage_name)} - {""}
+    return bool(theirs & ours)
+
+
+def find_open_duplicate(
+    db: Session, territory: Territory, kind: str, data: PersonData
+) -> PatientRequest | None:
+    """The open request of this kind of the same person in this territory, if any."""
+    candidates = db.scalars(
+        select(PatientRequest)
+        .join(Patient, Patient.id == PatientRequest.patient_id)
+        .where(
+            PatientRequest.territory_id == territory.id,
+            PatientRequest.kind == kind,
+            PatientRequest.status.not_in([str(s) for s in FINAL_REQUEST_STATUSES]),
+            Patient.birth_date == data.birth_date,
+            Patient.anonymised_dt.is_(None),
+        )
+        .order_by(PatientRequest.id)
+    )
+    for request in candidates:
+        if same_person(request.patient, data):
+            return request
+    return None
+
+
+# --- place --------------------------------------------------------------------------
+
+
+def commune_choices(db: Session, postal_code: str) -> list[geo.CommuneChoice]:
+    """The communes a postal code may mean, for the patient to pick.
+
+    Raises geo.UnknownCommune (malformed or unknown code) and OutOfTerritory when no
+    commune of that code is served by any territory.
+    """
+    choices = geo.communes_for_postal_code(db, postal_code)
+    if all(geo.territory_for_commune(db, c.insee) is None for c in choices):
+        raise OutOfTerritory(choices[0].label if len(choices) == 1 else None)
+    return choices
+
+
+def territory_of(db: Session, commune_insee: str) -> Territory:
+    """The territory serving this commune.
+
+    Raises InvalidRequest for an unknown commune and OutOfTerritory when none serves it.
+    """
+    try:
+        commune = geo.get_commune(db, commune_insee)
+    except geo.UnknownCommune:
+        raise InvalidRequest({"commune_insee": "Choisissez votre commune dans la liste."}) from None
+    territory = geo.territory_for_commune(db, commune.insee)
+    if territory is None:
+        raise OutOfTerritory(commune.name)
+    return territory
+
+
+# --- checks -------------------------------------------------------------------------
+
+
+def _clean(value: str | None) -> str | None:
+    value = " ".join((value or "").split())
+    return value or None
+
+
+def _check_person(data: PersonData, now: datetime, errors: dict[str, str]) -> None:
+    today = paris_today(now)
+    data.birth_name = _clean(data.birth_name) or ""
+    data.usage_name = _clean(data.usage_name)
+    data.first_names = _clean(data.first_names) or ""
+    if not data.birth_name:
+        errors["birth_name"] = "Indiquez le nom de naissance."
+    if not data.first_names:
+        errors["first_names"] = "Indiquez le ou les prénoms."
+    if data.birth_date is None:
+        errors["birth_date"] = "Indiquez la date de naissance."
+    elif data.birth_date > today:
+        errors["birth_date"] = "La date de naissance ne peut pas être dans le futur."
+    elif age_on(data.birth_date, today) > MAX_AGE_YEARS:
+        errors["birth_date"] = "Vérifiez l'année de naissance."
+    if data.sex is not None and data.sex not in ("F", "M", "X"):
+        errors["sex"] = "Choisissez une réponse dans la liste."
+    if data.filled_by not in FILLED_BY:
+        errors["filled_by"] = "Indiquez qui remplit la demande."
+    for name in ("phone", "proxy_phone"):
+        raw = _clean(getattr(data, name))
+        try:
+            setattr(data, name, normalise_phone(raw) if raw else None)
+        except InvalidIdentifier as exc:
+            errors[name] = str(exc)
+    for name in ("email", "proxy_email"):
+        raw = _clean(getattr(data, name))
+        try:
+            setattr(data, name, normalise_email(raw) if raw else None)
+        except InvalidIdentifier as exc:
+            errors[name] = str(exc)
+    data.address = _clean(data.address)
+    for name in ("proxy_relation", "proxy_name", "proxy_profession"):
+        setattr(data, name, _clean(getattr(data, name)))
+    if data.filled_by == "self":
+        data.proxy_relation = data.proxy_name = data.proxy_profession = None
+        data.proxy_phone = data.proxy_email = None
+    elif data.filled_by == "relative":
+        data.proxy_profession = None
+        if not data.proxy_relation:
+            errors["proxy_relation"] = "Indiquez votre lien avec la personne (fille, voisin…)."
+        if not data.proxy_name:
+            errors["proxy_name"] = "Indiquez votre nom et votre prénom."
+    elif data.filled_by == "professional":
+        data.proxy_relation = None
+        if not data.proxy_profession:
+            errors["proxy_profession"] = "Indiquez votre profession (pharmacien, assistante sociale…)."
+        if not data.proxy_name:
+            errors["proxy_name"] = "Indiquez votre nom et votre prénom."
+        if not data.proxy_phone and "proxy_phone" not in errors:
+            errors["proxy_phone"] = "Indiquez un numéro de téléphone où la CPTS peut vous joindre."
+    preference = data.contact_preference
+    if preference is not None and preference not in CONTACT_PREFERENCES:
+        errors["contact_preference"] = "Choisissez un moyen de contact dans la liste."
+    elif preference == "letter":
+        if not data.address:
+            errors["address"] = "Indiquez l'adresse postale où envoyer les courriers."
+    elif not _contact_email(data) and not _contact_phone(data):
+        key = "phone" if data.filled_by == "self" else "proxy_phone"
+        if key not in errors:
+            errors[key] = "Indiquez au moins un numéro de téléphone ou une adresse e-mail."
+    if preference is None:
+        data.contact_preference = "email" if _contact_email(data) else "phone"
+    if not data.is_consented:
+        errors["is_consented"] = "Votre accord est nécessaire pour enregistrer la demande."
+
+
+def _contact_email(data: PersonData) -> str | None:
+    return data.email if data.filled_by == "self" else (data.proxy_email or data.email)
+
+
+def _contact_phone(data: PersonData) -> str | None:
+    return data.phone if data.filled_by == "self" else (data.proxy_phone or data.phone)
+
+
+def check_mt(data: MtRequestData, now: datetime) -> dict[str, str]:
+    """Every rule on an MT request's answers; returns {field: French message}."""
+    errors: dict[str, str] = {}
+    _check_person(data, now, errors)
+    today = paris_today(now)
+    if data.hospital_discharge_date and data.hospital_discharge_date > today:
+        errors["hospital_discharge_date"] = "La date de sortie ne peut pas être dans le futur."
+    if data.previous_mt_left_date and data.previous_mt_left_date > today + timedelta(days=366):
+        errors["previous_mt_left_date"] = "Vérifiez cette date."
+    for child in data.children_birth_dates:
+        if child > today:
+            errors["children_birth_dates"] = "Une date de naissance est dans le futur."
+        elif age_on(child, today) >= CHILD_MAX_AGE:
+            errors["children_birth_dates"] = (
+                "Indiquez seulement les enfants de moins de 16 ans ; "
+                "un jeune de 16 ans ou plus fait sa propre demande."
+            )
+    if data.max_km not in MAX_KM_CHOICES:
+        errors["max_km"] = "Choisissez une distance dans la liste."
+    unknown = [code for code in data.languages if code not in LANGUAGES]
+    if unknown:
+        errors["languages"] = "Choisissez les langues dans la liste."
+    data.languages = list(dict.fromkeys(data.languages))
+    return errors
+
+
+def availability_slots(
+    availability: Sequence[tuple[str, str]], now: datetime
+) -> list[dict[str, str]]:
+    """Turn (today/tomorrow, period) pairs into stored {"day": ISO date, "period"} items."""
+    today = paris_today(now)
+    days = {"today": today, "tomorrow": today + timedelta(days=1)}
+    return [
+        {"day": days[day].isoformat(), "period": period}
+        for day, period in availability
+        if day in days and period in SNP_PERIODS
+    ]
+
+
+def check_snp(data: SnpRequestData, now: datetime) -> dict[str, str]:
+    """Every rule on an SNP request's answers; returns {field: French message}."""
+    errors: dict[str, str] = {}
+    no_phone = not _clean(data.phone) and not _clean(data.proxy_phone)
+    _check_person(data, now, errors)
+    if no_phone:
+        # the coordinators call back to give the appointment
+        errors.pop("proxy_phone", None)
+        errors["phone"] = "Indiquez un numéro de téléphone : la CPTS vous rappellera."
+    if data.snp_category not in SNP_CATEGORIES:
+        errors["snp_category"] = "Choisissez le motif dans la liste."
+    data.snp_reason = _clean(data.snp_reason) or ""
+    if not data.snp_reason:
+        errors["snp_reason"] = "Décrivez le problème en quelques mots."
+    elif len(data.snp_reason) > 500:
+        errors["snp_reason"] = "Soyez bref : 500 caractères au plus."
+    if data.snp_since not in SNP_SINCE:
+        errors["snp_since"] = "Indiquez depuis quand."
+    if not availability_slots(data.availability, now):
+        errors["availability"] = "Cochez au moins un moment où vous êtes disponible."
+    return errors
+
+
+# --- submission ---------------------------------------------------------------------
+
+
+def _locate(
+    db: Session, data: PersonData, expected_territory_id: int | None
+) -> Territory:
+    territory = territory_of(db, data.commune_insee)
+    if expected_territory_id is not None and territory.id != expected_territory_id:
+        raise WrongTerritory(territory.name)
+    return territory
+
+
+def _new_patient(territory: Territory, data: PersonData, now: datetime, **extra: object) -> Patient:
+    return Patient(
+        territory=territory,
+        birth_name=data.birth_name,
+        usage_name=data.usage_name,
+        first_names=data.first_names,
+        birth_date=data.birth_date,
+        sex=data.sex,
+        phone=data.phone,
+        email=data.email,
+        address=data.address,
+        postal_code=(data.postal_code or "").replace(" ", "") or None,
+        commune_insee=data.commune_insee,
+        contact_preference=data.contact_preference or "phone",
+        filled_by=data.filled_by,
+        proxy_relation=data.proxy_relation,
+        proxy_name=data.proxy_name,
+        proxy_profession=data.proxy_profession,
+        proxy_phone=data.proxy_phone,
+        proxy_email=data.proxy_email,
+        created_dt=now,
+        **extra,
+    )
+
+
+def _acknowledge(
+    db: Session, request: PatientRequest, *, now: datetime, base_url: str, channel: str
+) -> None:
+    patient = request.patient
+    email = notifications.patient_email(patient)
+    # a patient without e-mail is told on screen (web) or by letter when staff chose letters
+    if email is None and patient.contact_preference != "letter":
+        return
+    notifications.enqueue(
+        db,
+        template="request_received",
+        subject=f"Votre demande {request.reference} est enregistrée",
+        dedup_key=f"request_received:{request.id}",
+        now=now,
+        email=email,
+        request_id=request.id,
+        territory_id=request.territory_id,
+        context={
+            "reference": request.reference,
+            "kind": request.kind,
+            "channel": channel,
+            "tracking_url": tracking_url(base_url, request.tracking_token),
+            "territory_name": request.territory.name,
+        },
+    )
+
+
+def _remind_existing(
+    db: Session, existing: PatientRequest, *, now: datetime, base_url: str
+) -> None:
+    """Send the existing link to the contact on file, at most once a day."""
+    patient = existing.patient
+    email = notifications.patient_email(patient)
+    notifications.enqueue(
+        db,
+        template="request_exists",
+        subject=f"Votre demande {existing.reference} est déjà en cours",
+        dedup_key=f"request_exists:{existing.id}:{paris_today(now).isoformat()}",
+        now=now,
+        email=email,
+        request_id=existing.id,
+        territory_id=existing.territory_id,
+        context={
+            "reference": existing.reference,
+            "kind": existing.kind,
+            "tracking_url": tracking_url(base_url, existing.tracking_token),
+            "territory_name": existing.territory.name,
+        },
+    )
+
+
+def _initial_status(channel: str, status: str | None) -> str:
+    if status is not None:
+        return status
+    # a web request waits for a coordinator to check it; staff have already done so
+    return RequestStatus.SUBMITTED if channel == "web" else RequestStatus.WAITING
+
+
+def _insert(
+    db: Session,
+    territory: Territory,
+    kind: str,
+    data: PersonData,
+    *,
+    channel: str,
+    now: datetime,
+    base_url: str,
+    build: Callable[[], PatientRequest],
+) -> PatientRequest:
+    """Create the rows in a savepoint; a twin submitted at the same instant is caught here.
+
+    The duplicate check above reads, then we insert: two identical submissions (a double
+    click) can both pass the read. The database's partial unique index stops the second
+    one, which then becomes a DuplicateRequest like any other; a reference number taken
+    by a concurrent submission is simply retried.
+    """
+    for attempt in range(3):
+        try:
+            with db.begin_nested():
+                return build()
+        except IntegrityError:
+            existing = find_open_duplicate(db, territory, kind, data)
+            if existing is not None:
+                if channel == "web":
+                    _remind_existing(db, existing, now=now, base_url=base_url)
+                raise DuplicateRequest(existing) from None
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def submit_mt_request(
+    db: Session,
+    data: MtRequestData,
+    *,
+    channel: str,
+    now: datetime,
+    base_url: str,
+    user_id: int | None = None,
+    status: str | None = None,
+    expected_territory_id: int | None = None,
+) -> PatientRequest:
+    """Record a médecin traitant request with its priority score and acknowledgement.
+
+    Raises InvalidRequest (answers breaking a rule), OutOfTerritory (nothing stored),
+    WrongTerritory (staff entering another CPTS's patient) and DuplicateRequest (the same
+    person has an open MT request here; the existing link is re-sent to the contact on
+    file when the request came from the patient).
+    """
+    errors = check_mt(data, now)
+    if errors:
+        raise InvalidRequest(errors)
+    territory = _locate(db, data, expected_territory_id)
+    existing = find_open_duplicate(db, territory, RequestKind.MT, data)
+    if existing is not None:
+        if channel == "web":
+            _remind_existing(db, existing, now=now, base_url=base_url)
+        raise DuplicateRequest(existing)
+
+    def build() -> PatientRequest:
+        patient = _new_patient(
+            territory, data, now,
+            is_ald=data.is_ald,
+            is_css=data.is_css,
+            is_pregnant=data.is_pregnant,
+            is_disabled=data.is_disabled,
+            hospital_discharge_date=data.hospital_discharge_date,
+            previous_mt_left_date=data.previous_mt_left_date,
+            max_km=data.max_km,
+            needs_home_visit=data.needs_home_visit,
+            needs_step_free=data.needs_step_free,
+            languages=data.languages,
+        )
+        db.add(patient)
+        request = create_request(
+            db, patient,
+            kind=RequestKind.MT,
+            channel=channel,
+            status=_initial_status(channel, status),
+            now=now,
+            actor="patient" if channel == "web" else "staff",
+            user_id=user_id,
+            children_birth_dates=sorted(d.isoformat() for d in data.children_birth_dates),
+            is_consented=True,
+            consent_dt=now,
+        )
+        _acknowledge(db, request, now=now, base_url=base_url, channel=channel)
+        db.flush()
+        return request
+
+    return _insert(db, territory, RequestKind.MT, data, channel=channel, now=now, base_url=base_url,
+                   build=build)
+
+
+def submit_snp_request(
+    db: Session,
+    data: SnpRequestData,
+    *,
+    channel: str,
+    now: datetime,
+    base_url: str,
+    user_id: int | None = None,
+    status: str | None = None,
+    expected_territory_id: int | None = None,
+) -> PatientRequest:
+    """Record an unscheduled-care request; the patient's commune is where they are now.
+
+    The red-flag triage happens before (web page or coordinator on the phone): this
+    service is never reached for a life-threatening situation. Raises the same
+    exceptions as submit_mt_request.
+    """
+    errors = check_snp(data, now)
+    if errors:
+        raise InvalidRequest(errors)
+    territory = _locate(db, data, expected_territory_id)
+    existing = find_open_duplicate(db, territory, RequestKind.SNP, data)
+    if existing is not None:
+        if channel == "web":
+            _remind_existing(db, existing, now=now, base_url=base_url)
+        raise DuplicateRequest(existing)
+
+    def build() -> PatientRequest:
+        patient = _new_patient(territory, data, now)
+        db.add(patient)
+        request = create_request(
+            db, patient,
+            kind=RequestKind.SNP,
+            channel=channel,
+            status=_initial_status(channel, status),
+            now=now,
+            actor="patient" if channel == "web" else "staff",
+            user_id=user_id,
+            snp_category=data.snp_category,
+            snp_reason=data.snp_reason,
+            snp_since=data.snp_since,
+            snp_availability=availability_slots(data.availability, now),
+            snp_commune_insee=data.commune_insee,
+            is_consented=True,
+            consent_dt=now,
+        )
+        _acknowledge(db, request, now=now, base_url=base_url, channel=channel)
+        db.flush()
+        return request
+
+    return _insert(db, territory, RequestKind.SNP, data, channel=channel, now=now, base_url=base_url,
+                   build=build)

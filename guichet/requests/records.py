@@ -1,0 +1,129 @@
+"""Creating requests: references, tracking tokens, initial history and priority."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import unicodedata
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from guichet.assignment.priority import Situation, compute_priority
+from guichet.models import Patient, PatientRequest, RequestEvent
+from guichet.timeutil import to_paris
+
+
+def new_tracking_token() -> str:
+    """192 random bits, URL-safe: the patient's only key to the request."""
+    return secrets.token_urlsafe(24)
+
+
+def new_references(db: Session, kind: str, now: datetime, count: int) -> list[str]:
+    """The next `count` human-friendly references of the year for that kind (MT-2026-000123…).
+
+    A concurrent request may take the same number: the unique reference then refuses the
+    second insert, and the caller retries (guichet/requests/intake.py).
+    """
+    prefix = f"{kind.upper()}-{to_paris(now).year}-"
+    last = db.scalar(
+        select(func.max(PatientRequest.reference)).where(
+            PatientRequest.reference.like(f"{prefix}%")
+        )
+    )
+    first = int(last[len(prefix):]) + 1 if last else 1
+    return [f"{prefix}{number:06d}" for number in range(first, first + count)]
+
+
+def new_reference(db: Session, kind: str, now: datetime) -> str:
+    return new_references(db, kind, now, 1)[0]
+
+
+def fold_name(name: str | None) -> str:
+    """A name folded for comparison: no accents, no case, hyphens and spaces alike."""
+    if not name:
+        return ""
+    folded = unicodedata.normalize("NFKD", name)
+    folded = "".join(c for c in folded if not unicodedata.combining(c)).casefold()
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", folded).split())
+
+
+def identity_key(birth_name: str | None, first_names: str | None, birth_date: date | None) -> str | None:
+    """SHA-256 of the folded birth name, first names and birth date; None if one is unknown."""
+    if birth_date is None or not birth_name:
+        return None
+    raw = f"{fold_name(birth_name)}|{fold_name(first_names)}|{birth_date.isoformat()}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def person_key(patient: Patient) -> str | None:
+    """The identity key of a patient: one open request per person and kind (see the model)."""
+    return identity_key(patient.birth_name, patient.first_names, patient.birth_date)
+
+
+def situation_of(patient: Patient) -> Situation:
+    return Situation(
+        birth_date=patient.birth_date,
+        is_ald=patient.is_ald,
+        is_css=patient.is_css,
+        is_pregnant=patient.is_pregnant,
+        is_disabled=patient.is_disabled,
+        hospital_discharge_date=patient.hospital_discharge_date,
+        previous_mt_left_date=patient.previous_mt_left_date,
+    )
+
+
+def refresh_priority(request: PatientRequest, *, now: datetime) -> None:
+    """Recompute the stored score and breakdown from the patient and the territory."""
+    score, breakdown = compute_priority(
+        situation_of(request.patient),
+        request.waiting_since_dt,
+        now=now,
+        settings=request.territory.settings,
+    )
+    request.priority_score = score
+    request.priority_breakdown = breakdown
+
+
+def create_request(
+    db: Session,
+    patient: Patient,
+    *,
+    kind: str,
+    channel: str,
+    status: str,
+    now: datetime,
+    actor: str = "patient",
+    user_id: int | None = None,
+    submitted_dt: datetime | None = None,
+    **fields: object,
+) -> PatientRequest:
+    """Create a request with its reference, token, priority and first history line."""
+    submitted = submitted_dt or now
+    request = PatientRequest(
+        reference=new_reference(db, kind, now),
+        tracking_token=new_tracking_token(),
+        kind=kind,
+        channel=channel,
+        status=status,
+        territory_id=patient.territory_id,
+        patient=patient,
+        submitted_dt=submitted,
+        waiting_since_dt=submitted,
+        status_changed_dt=now,
+        identity_key=person_key(patient),
+        **fields,
+    )
+    request.territory = patient.territory
+    db.add(request)
+    refresh_priority(request, now=now)
+    db.add(
+        RequestEvent(
+            request=request, at_dt=now, actor=actor, user_id=user_id, kind="created",
+            to_status=status, reason=channel,
+        )
+    )
+    db.flush()
+    return request
