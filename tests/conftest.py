@@ -158,6 +158,7 @@ def create_test_app(sessions: sessionmaker[Session] | None, database_url: str, *
         "SECRET_KEY": "test-secret",
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "guichet.test",
+        "BASE_URL": "http://guichet.test",
         "SESSIONMAKER": sessions,
     }
     settings.update(overrides)

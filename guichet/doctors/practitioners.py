@@ -193,14 +193,6 @@ def territory_doctors(db: Session, territory_id: int) -> list[Doctor]:
     )
 
 
-def doctor_of_territory(db: Session, doctor_id: int, territory_id: int | None) -> Doctor | None:
-    """The GP if they belong to this territory, else None (the caller refuses access)."""
-    doctor = db.get(Doctor, doctor_id)
-    if doctor is None or territory_id is None or doctor.territory_id != territory_id:
-        return None
-    return doctor
-
-
 def account_state(doctor: Doctor) -> str:
     """What the coordinator needs to know about the GP's account, in French."""
     if doctor.user is None:
@@ -339,14 +331,6 @@ def proposal_view(proposal: Proposal, *, now: datetime) -> ProposalView:
     waited = max(0, (paris_today(now) - paris_today(as_utc(request.waiting_since_dt))).days)
     return ProposalView(proposal=proposal, age_group=proposals.age_group(request, now), commune=name,
                         distance_km=proposal.distance_km, flags=flags, waiting_days=waited)
-
-
-def proposal_of_doctor(db: Session, proposal_id: int, doctor_id: int) -> Proposal | None:
-    """The proposal if it was made to this GP and reached them (sent or later), else None."""
-    proposal = db.get(Proposal, proposal_id)
-    if proposal is None or proposal.doctor_id != doctor_id or proposal.sent_dt is None:
-        return None
-    return proposal
 
 
 def inbox(db: Session, doctor_id: int) -> tuple[list[Proposal], list[Proposal]]:

@@ -176,14 +176,6 @@ def category_label(request: PatientRequest | None) -> str:
     return intake.SNP_CATEGORIES.get(request.snp_category, request.snp_category)
 
 
-def slot_of_doctor(db: Session, slot_id: int, doctor_id: int) -> Slot | None:
-    """The slot if it belongs to this GP, else None (the caller refuses access)."""
-    slot = db.get(Slot, slot_id)
-    if slot is None or slot.doctor_id != doctor_id:
-        return None
-    return slot
-
-
 def cancel(db: Session, slot: Slot, *, now: datetime, reason: str | None = None,
            user_id: int | None = None) -> PatientRequest | None:
     """The GP cancels one of their slots (see slots.cancel: a booked one needs a reason).

@@ -201,22 +201,6 @@ def retry(db: Session, notification: Notification, *, now: datetime, user_id: in
     db.flush()
 
 
-def letter_of_territory(db: Session, notification_id: int, territory_id: int | None) -> Notification | None:
-    """The letter if it belongs to the territory, else None (the caller denies access)."""
-    notification = db.get(Notification, notification_id)
-    if notification is None or notification.channel != "letter" or territory_id is None \
-            or notification.territory_id != territory_id:
-        return None
-    return notification
-
-
-def message_of_territory(db: Session, notification_id: int, territory_id: int | None) -> Notification | None:
-    notification = db.get(Notification, notification_id)
-    if notification is None or territory_id is None or notification.territory_id != territory_id:
-        return None
-    return notification
-
-
 def letter_recipient(db: Session, notification: Notification) -> list[str]:
     """The postal address block of a letter: the patient's, or the GP's practice."""
     from guichet.models import Doctor, PatientRequest, User

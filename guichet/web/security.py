@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 from flask import Flask, Response, abort, flash, g, redirect, request, session, url_for
 from flask_login import LoginManager, current_user, logout_user
 
-from guichet.accounts import audit
 from guichet.models import Role, User
+from guichet.web.access import audit_denied
 from guichet.web.session import get_session, request_now
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -54,20 +54,6 @@ def _load_user(user_id: str) -> SessionUser | None:
     return SessionUser(user)
 
 
-def _audit_denied(reason: str) -> None:
-    db = get_session()
-    audit.record(
-        db,
-        "access_denied",
-        now=request_now(),
-        user_id=current_user.user.id if current_user.is_authenticated else None,
-        ip=request.remote_addr,
-        endpoint=request.endpoint,
-        reason=reason,
-    )
-    db.commit()
-
-
 def role_required(*roles: str) -> Callable[[F], F]:
     """Allow only signed-in users with one of these roles; others get 403 (audited)."""
 
@@ -77,7 +63,7 @@ def role_required(*roles: str) -> Callable[[F], F]:
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if current_user.role not in roles:
-                _audit_denied("role")
+                audit_denied("role")
                 abort(403)
             return view(*args, **kwargs)
 
@@ -89,16 +75,6 @@ def role_required(*roles: str) -> Callable[[F], F]:
 staff_required = role_required(Role.STAFF, Role.ADMIN)
 admin_required = role_required(Role.ADMIN)
 doctor_required = role_required(Role.DOCTOR)
-
-
-def deny(reason: str = "object") -> None:
-    """Refuse access to an object the user may not see (404, so nothing is revealed)."""
-    _audit_denied(reason)
-    abort(404)
-
-
-def current_db_user() -> User:
-    return current_user.user  # type: ignore[no-any-return]
 
 
 CSP = (

@@ -291,17 +291,6 @@ def test_what_the_gp_sees_before_accepting_holds_no_identity(db, factory, now, g
     assert patient.birth_name not in text and "1950" not in text and patient.phone not in text
 
 
-def test_a_proposal_not_yet_sent_or_of_another_gp_is_not_found(db, factory, now, gp):
-    territory, doctor = gp
-    other = factory.doctor(territory=territory)
-    decl = declare(db, doctor, now)
-    sent = send(db, factory, territory, doctor, decl, now)
-    request = factory.request(patient=factory.patient(territory=territory))
-    draft = proposals.create_draft(db, request, doctor, now=now, declaration_id=decl.id)
-    assert practitioners.proposal_of_doctor(db, sent.id, doctor.id) is sent
-    assert practitioners.proposal_of_doctor(db, sent.id, other.id) is None
-    assert practitioners.proposal_of_doctor(db, draft.id, doctor.id) is None
-
 
 def test_registration_sends_nothing_by_itself(db, factory, now):
     territory = factory.territory()

@@ -142,10 +142,3 @@ def test_a_past_slot_cannot_be_cancelled(db, factory, doctor, now):
     with pytest.raises(slots.SlotUnavailable, match="passé"):
         slot_patterns.cancel(db, slot, now=now)
     assert slot.status == "free"
-
-
-def test_slot_of_doctor_refuses_another_gps_slot(db, factory, doctor):
-    other = factory.doctor(territory=doctor.territory)
-    slot = factory.slot(other)
-    assert slot_patterns.slot_of_doctor(db, slot.id, doctor.id) is None
-    assert slot_patterns.slot_of_doctor(db, slot.id, other.id) is slot

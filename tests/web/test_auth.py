@@ -110,3 +110,19 @@ def test_login_writes_the_audit_log(client, factory, db):
     user = factory.user("staff")
     login(client, user)
     assert db.scalar(select(AuditEvent).where(AuditEvent.action == "login", AuditEvent.user_id == user.id))
+
+
+def test_reset_and_invitation_links_ignore_a_forged_host_header(sessions, database_url, factory, db):
+    # production-like: no SERVER_NAME, so any Host header reaches the views
+    app = create_test_app(sessions, database_url, SERVER_NAME=None, BASE_URL="https://guichet.cpts.example")
+    client = app.test_client()
+    user = factory.user("staff")
+    client.post("/mot-de-passe-oublie", data={"email": user.email}, headers={"Host": "evil.example"})
+    reset = db.scalar(select(Notification).where(Notification.recipient_user_id == user.id))
+    assert reset.context["link"].startswith("https://guichet.cpts.example/mot-de-passe/")
+    admin = factory.user("admin")
+    client.post("/connexion", data={"email": admin.email, "password": PASSWORD}, headers={"Host": "evil.example"})
+    client.post("/coordination/admin/utilisateurs/nouveau", headers={"Host": "evil.example"},
+                data={"full_name": "Nora Nouvelle", "email": "nora@exemple.fr", "role": "staff"})
+    invitation = db.scalar(select(Notification).where(Notification.recipient_email == "nora@exemple.fr"))
+    assert invitation.context["link"].startswith("https://guichet.cpts.example/invitation/")

@@ -135,6 +135,21 @@ def test_follow_up_before_acceptance_is_refused(client, db, factory, world):
 # --- ownership ---------------------------------------------------------------------------
 
 
+def test_a_gp_sees_a_proposal_only_once_it_is_sent_to_them(client, db, factory, world):
+    territory, _, doctor_a, _, user_a, _ = world
+    decl = factory.declaration(doctor_a, 4)
+    sent = sent_proposal(db, factory, territory, doctor_a, decl)
+    draft = proposals.create_draft(db, factory.request(patient=factory.patient(territory=territory)), doctor_a,
+                                   now=NOW, declaration_id=decl.id)
+    db.commit()
+    login(client, user_a)
+    assert client.get(f"/medecin/propositions/{sent.id}").status_code == 200
+    # a draft is the coordinators' business until they send it
+    assert client.get(f"/medecin/propositions/{draft.id}").status_code == 404
+    assert client.post(f"/medecin/propositions/{draft.id}/accepter").status_code == 404
+    assert draft.status == "proposed"
+
+
 def test_a_gp_can_neither_see_nor_answer_another_gps_proposal(client, db, factory, world):
     territory, _, doctor_a, _, user_a, user_b = world
     decl = factory.declaration(doctor_a, 4)

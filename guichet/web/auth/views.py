@@ -8,10 +8,12 @@ from flask_login import current_user, login_user, logout_user
 
 from guichet.accounts import audit, users
 from guichet.models import Role
+from guichet.web.access import current_user_record
 from guichet.web.auth import bp
 from guichet.web.auth.forms import ForgotPasswordForm, LoginForm, SetPasswordForm
+from guichet.web.links import external_url
 from guichet.web.ratelimit import client_ip, limiter
-from guichet.web.security import SessionUser, current_db_user
+from guichet.web.security import SessionUser
 from guichet.web.session import get_session, request_now
 
 
@@ -63,7 +65,7 @@ def login() -> ResponseReturnValue:
 def logout() -> ResponseReturnValue:
     if current_user.is_authenticated:
         db = get_session()
-        user = current_db_user()
+        user = current_user_record()
         users.end_sessions(user)
         audit.record(db, "logout", now=request_now(), user_id=user.id, ip=client_ip())
         db.commit()
@@ -82,7 +84,7 @@ def forgot_password() -> ResponseReturnValue:
         db = get_session()
         users.request_password_reset(
             db, form.email.data or "", now=request_now(), ip=client_ip(),
-            link_for=lambda token: url_for("auth.reset_password", token=token, _external=True),
+            link_for=lambda token: external_url("auth.reset_password", token=token),
         )
         db.commit()
         # the same answer whether the address has an account or not

@@ -1,7 +1,7 @@
 """GP portal views: inbox of proposals, capacity declaration, unscheduled-care slots.
 
-Every route loads the object through a service that filters by the signed-in GP's own
-doctor id; anything else is refused with security.deny() (an audited 404).
+Every route loads its record with web.access.load_owned: a GP opens only their own
+proposals (once sent), declarations and slots; anything else is an audited 404.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from flask.typing import ResponseReturnValue
 from guichet.accounts import audit
 from guichet.assignment import proposals
 from guichet.doctors import capacity, practitioners, slot_patterns, slots
-from guichet.models import Doctor, Proposal
+from guichet.models import Doctor, Proposal, Slot
 from guichet.timeutil import paris_today
+from guichet.web.access import current_doctor, current_user_record, load_owned
 from guichet.web.doctors import bp
 from guichet.web.doctors.forms import (
     CancelSlotForm,
@@ -26,7 +27,7 @@ from guichet.web.doctors.forms import (
     WeeklySlotsForm,
 )
 from guichet.web.ratelimit import client_ip
-from guichet.web.security import current_db_user, deny, doctor_required
+from guichet.web.security import doctor_required
 from guichet.web.session import get_session, request_now
 from guichet.workflow import IllegalTransition
 
@@ -36,22 +37,6 @@ FOLLOW_UP_STEPS = {
 }
 
 
-def _doctor() -> Doctor:
-    doctor = current_db_user().doctor
-    if doctor is None:  # the schema forbids it; refuse rather than guess
-        deny("no_doctor")
-    assert doctor is not None
-    return doctor
-
-
-def _own_proposal(doctor: Doctor, proposal_id: int) -> Proposal:
-    proposal = practitioners.proposal_of_doctor(get_session(), proposal_id, doctor.id)
-    if proposal is None:
-        deny()
-    assert proposal is not None
-    return proposal
-
-
 # --- inbox --------------------------------------------------------------------------
 
 
@@ -59,7 +44,7 @@ def _own_proposal(doctor: Doctor, proposal_id: int) -> Proposal:
 @doctor_required
 def home() -> ResponseReturnValue:
     db = get_session()
-    doctor = _doctor()
+    doctor = current_doctor()
     now = request_now()
     to_answer, follow_up = practitioners.inbox(db, doctor.id)
     current, summary = practitioners.summary_of(db, doctor)
@@ -76,13 +61,12 @@ def home() -> ResponseReturnValue:
 @doctor_required
 def proposal(proposal_id: int) -> ResponseReturnValue:
     db = get_session()
-    doctor = _doctor()
-    p = _own_proposal(doctor, proposal_id)
+    p = load_owned(Proposal, proposal_id)
     now = request_now()
     shows_identity = p.status == "accepted"
     if shows_identity:
         # the GP now reads the patient's identity and contact details: keep a trace
-        audit.record(db, "request.view_by_doctor", now=now, user_id=current_db_user().id,
+        audit.record(db, "request.view_by_doctor", now=now, user_id=current_user_record().id,
                      object_type="patient_request", object_id=p.request_id,
                      territory_id=p.request.territory_id, ip=client_ip())
         db.commit()
@@ -97,12 +81,11 @@ def proposal(proposal_id: int) -> ResponseReturnValue:
 @doctor_required
 def accept(proposal_id: int) -> ResponseReturnValue:
     db = get_session()
-    doctor = _doctor()
-    p = _own_proposal(doctor, proposal_id)
+    p = load_owned(Proposal, proposal_id)
     if p.status != "sent":
         flash("Cette proposition n'attend plus de réponse de votre part.", "error")
     else:
-        proposals.accept(db, p, now=request_now(), user_id=current_db_user().id)
+        proposals.accept(db, p, now=request_now(), user_id=current_user_record().id)
         db.commit()
         flash("Merci ! Vous avez accepté ce patient : il est prévenu. Voici ses coordonnées.", "success")
     return redirect(url_for("doctors.proposal", proposal_id=p.id))
@@ -112,8 +95,7 @@ def accept(proposal_id: int) -> ResponseReturnValue:
 @doctor_required
 def decline(proposal_id: int) -> ResponseReturnValue:
     db = get_session()
-    doctor = _doctor()
-    p = _own_proposal(doctor, proposal_id)
+    p = load_owned(Proposal, proposal_id)
     form = DeclineForm()
     if not form.validate_on_submit():
         for error in form.reason.errors:
@@ -123,7 +105,7 @@ def decline(proposal_id: int) -> ResponseReturnValue:
         flash("Cette proposition n'attend plus de réponse de votre part.", "error")
         return redirect(url_for("doctors.proposal", proposal_id=p.id))
     proposals.decline(db, p, now=request_now(), reason=(form.reason.data or "").strip() or None,
-                      user_id=current_db_user().id)
+                      user_id=current_user_record().id)
     db.commit()
     flash("Proposition refusée. Ce patient ne vous sera plus proposé ; la coordination cherche un autre médecin.",
           "success")
@@ -134,8 +116,7 @@ def decline(proposal_id: int) -> ResponseReturnValue:
 @doctor_required
 def follow_up(proposal_id: int) -> ResponseReturnValue:
     db = get_session()
-    doctor = _doctor()
-    p = _own_proposal(doctor, proposal_id)
+    p = load_owned(Proposal, proposal_id)
     form = FollowUpForm()
     step = form.step.data if form.validate_on_submit() else None
     if step not in FOLLOW_UP_STEPS:
@@ -143,7 +124,7 @@ def follow_up(proposal_id: int) -> ResponseReturnValue:
         return redirect(url_for("doctors.proposal", proposal_id=p.id))
     try:
         proposals.record_follow_up(db, p, now=request_now(), first_consultation=step == "first_consultation",
-                                   mt_declared=step == "mt_declared", user_id=current_db_user().id)
+                                   mt_declared=step == "mt_declared", user_id=current_user_record().id)
     except IllegalTransition:
         flash("Ce suivi n'est possible que pour un patient que vous avez accepté.", "error")
         return redirect(url_for("doctors.proposal", proposal_id=p.id))
@@ -198,7 +179,7 @@ def _capacity_page(form: DeclarationForm, doctor: Doctor, *, ask_pending: bool =
 @doctor_required
 def availability() -> ResponseReturnValue:
     db = get_session()
-    doctor = _doctor()
+    doctor = current_doctor()
     form = _declaration_form(doctor)
     if request.method == "GET":
         _prefill(form, doctor)
@@ -212,7 +193,7 @@ def availability() -> ResponseReturnValue:
             is_priority_only=form.is_priority_only.data, priority_flags=form.priority_flags.data or [],
             accepts_children=form.accepts_children.data, does_home_visits=form.does_home_visits.data,
             languages=form.languages.data or [], pending_action=form.pending_action.data or None,
-            user_id=current_db_user().id,
+            user_id=current_user_record().id,
         )
     except practitioners.PendingChoiceNeeded as exc:
         db.rollback()
@@ -246,9 +227,9 @@ def resume() -> ResponseReturnValue:
 
 def _set_paused(paused: bool) -> ResponseReturnValue:
     db = get_session()
-    doctor = _doctor()
+    doctor = current_doctor()
     try:
-        practitioners.set_paused(db, doctor, paused, now=request_now(), user_id=current_db_user().id)
+        practitioners.set_paused(db, doctor, paused, now=request_now(), user_id=current_user_record().id)
     except practitioners.DoctorError as exc:
         flash(str(exc), "error")
         return redirect(url_for("doctors.availability"))
@@ -267,7 +248,7 @@ def _set_paused(paused: bool) -> ResponseReturnValue:
 def _slots_page(one_off: OneOffSlotsForm | None = None, weekly: WeeklySlotsForm | None = None,
                 status: int = 200) -> ResponseReturnValue:
     db = get_session()
-    doctor = _doctor()
+    doctor = current_doctor()
     now = request_now()
     today = paris_today(now)
     if one_off is None:
@@ -299,14 +280,15 @@ def slots_page() -> ResponseReturnValue:
 @doctor_required
 def add_one_off() -> ResponseReturnValue:
     db = get_session()
-    doctor = _doctor()
+    doctor = current_doctor()
     form = OneOffSlotsForm(prefix="ponctuel")
     if not form.validate_on_submit():
         return _slots_page(one_off=form)
     try:
         created = slot_patterns.add_one_off(
             db, doctor, day=form.day.data, start=form.start_time.data,
-            minutes=form.minutes.data or 0, count=form.count.data or 0, now=request_now(), user_id=current_db_user().id,
+            minutes=form.minutes.data or 0, count=form.count.data or 0, now=request_now(),
+            user_id=current_user_record().id,
         )
     except slot_patterns.SlotPatternError as exc:
         db.rollback()
@@ -322,7 +304,7 @@ def add_one_off() -> ResponseReturnValue:
 @doctor_required
 def add_weekly() -> ResponseReturnValue:
     db = get_session()
-    doctor = _doctor()
+    doctor = current_doctor()
     form = WeeklySlotsForm(prefix="hebdo")
     if not form.validate_on_submit():
         return _slots_page(weekly=form)
@@ -330,7 +312,7 @@ def add_weekly() -> ResponseReturnValue:
         created = slot_patterns.add_weekly(
             db, doctor, weekday=int(form.weekday.data or 0), start=form.start_time.data,
             minutes=form.minutes.data or 0, count=form.count.data or 0, until=form.until.data,
-            now=request_now(), user_id=current_db_user().id,
+            now=request_now(), user_id=current_user_record().id,
         )
     except slot_patterns.SlotPatternError as exc:
         db.rollback()
@@ -345,16 +327,12 @@ def add_weekly() -> ResponseReturnValue:
 @doctor_required
 def cancel_slot(slot_id: int) -> ResponseReturnValue:
     db = get_session()
-    doctor = _doctor()
-    slot = slot_patterns.slot_of_doctor(db, slot_id, doctor.id)
-    if slot is None:
-        deny()
-    assert slot is not None
+    slot = load_owned(Slot, slot_id)
     form = CancelSlotForm()
     if form.validate_on_submit():
         try:
             lost = slot_patterns.cancel(db, slot, now=request_now(), reason=form.reason.data,
-                                        user_id=current_db_user().id)
+                                        user_id=current_user_record().id)
         except slots.SlotUnavailable as exc:
             db.rollback()
             form.reason.errors = [*form.reason.errors, str(exc)]

@@ -1,4 +1,4 @@
-"""Forms of the coordination console (request actions, import, administration)."""
+"""Forms of the coordinators' request pages: actions on a request, edit, insurer import (shape only)."""
 
 from __future__ import annotations
 
@@ -17,19 +17,11 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from guichet.accounts.staff_admin import STAFF_ROLES
-from guichet.assignment.priority import DEFAULT_WEIGHTS
 from guichet.requests.staff_requests import CONTACT_OUTCOMES
-from guichet.territories.settings import NUMERIC_RANGES, TIME_SETTINGS, WEIGHT_LABELS, WEIGHT_RANGE
+from guichet.web.forms import choices
 from guichet.workflow import CANCEL_REASONS
-
-
-def choices(pairs: Any) -> list[SelectChoice]:
-    """WTForms 3.3 wants SelectChoice objects rather than (value, label) tuples."""
-    return [SelectChoice(str(value), label) for value, label in pairs]
 
 
 class QualifyForm(FlaskForm):
@@ -123,63 +115,3 @@ class UploadForm(FlaskForm):
 
 class ConfirmImportForm(FlaskForm):
     sha256 = HiddenField(validators=[DataRequired(), Length(min=64, max=64)])
-
-
-class InviteUserForm(FlaskForm):
-    full_name = StringField("Nom et prénom", validators=[DataRequired("Indiquez le nom de la personne."),
-                                                         Length(max=150)])
-    email = EmailField("Adresse e-mail professionnelle",
-                       validators=[DataRequired("Indiquez l'adresse e-mail."), Length(max=254)])
-    role = RadioField("Rôle", choices=choices(STAFF_ROLES.items()), default="staff",
-                      validators=[InputRequired("Choisissez le rôle.")])
-
-
-class EmptyForm(FlaskForm):
-    """A form with only the CSRF token, for one-button actions."""
-
-
-def _weight_field(key: str) -> IntegerField:
-    low, high = WEIGHT_RANGE
-    return IntegerField(
-        WEIGHT_LABELS[key],
-        validators=[InputRequired("Indiquez un nombre de points."),
-                    NumberRange(low, high, f"Indiquez un nombre entre {low} et {high}.")],
-    )
-
-
-def _range_field(key: str) -> IntegerField:
-    low, high, label = NUMERIC_RANGES[key]
-    return IntegerField(
-        label,
-        validators=[InputRequired("Indiquez un nombre."),
-                    NumberRange(low, high, f"Indiquez un nombre entre {low} et {high}.")],
-    )
-
-
-class SettingsForm(FlaskForm):
-    is_auto_approval = BooleanField(
-        "Envoyer automatiquement aux médecins les propositions de l'attribution",
-        description="Sinon, un coordinateur valide chaque proposition avant son envoi.",
-    )
-    is_auto_matching = BooleanField("Lancer l'attribution automatiquement chaque nuit")
-
-    def weight_fields(self) -> list[Any]:
-        return [getattr(self, f"weight_{k}") for k in DEFAULT_WEIGHTS]
-
-    def range_fields(self) -> list[Any]:
-        return [getattr(self, k) for k in NUMERIC_RANGES]
-
-    def time_fields(self) -> list[Any]:
-        return [getattr(self, k) for k in TIME_SETTINGS]
-
-
-for _key in DEFAULT_WEIGHTS:
-    setattr(SettingsForm, f"weight_{_key}", _weight_field(_key))
-for _key in NUMERIC_RANGES:
-    setattr(SettingsForm, _key, _range_field(_key))
-for _key, _label in TIME_SETTINGS.items():
-    # the service checks the format and says what is wrong (territories.validate_settings)
-    setattr(SettingsForm, _key, StringField(
-        _label, validators=[InputRequired("Indiquez une heure, par exemple 02:30.")],
-        render_kw={"inputmode": "numeric", "autocomplete": "off"},
-    ))

@@ -16,13 +16,13 @@ from flask import current_app, flash, redirect, render_template, session, url_fo
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from guichet.models import ImportBatch, Territory
+from guichet.models import ImportBatch
 from guichet.requests import insurer_import
-from guichet.web.security import current_db_user, deny, staff_required
+from guichet.web.access import current_territory, current_territory_id, current_user_record, deny
+from guichet.web.security import staff_required
 from guichet.web.session import get_session, request_now
 from guichet.web.staff import bp
-from guichet.web.staff.forms import ConfirmImportForm, UploadForm
-from guichet.web.staff.views import territory_id
+from guichet.web.staff.requests.forms import ConfirmImportForm, UploadForm
 
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 #: uploaded files older than this are removed at the next upload
@@ -38,7 +38,7 @@ def _store() -> Path:
 def _stored_file(sha: str) -> Path:
     if not SHA_RE.match(sha):
         deny("import_file")
-    path = _store() / f"{territory_id()}-{sha}.csv"
+    path = _store() / f"{current_territory_id()}-{sha}.csv"
     if not path.exists():
         deny("import_file")
     return path
@@ -55,7 +55,7 @@ def _prune(store: Path) -> None:
 
 def _batches() -> list[ImportBatch]:
     return list(get_session().scalars(
-        select(ImportBatch).where(ImportBatch.territory_id == territory_id())
+        select(ImportBatch).where(ImportBatch.territory_id == current_territory_id())
         .order_by(ImportBatch.created_dt.desc()).limit(20)
     ))
 
@@ -68,7 +68,7 @@ def import_upload() -> ResponseReturnValue:
         data = form.file.data.read()
         filename = (form.file.data.filename or "liste.csv")[-200:]
         db = get_session()
-        territory = db.get(Territory, territory_id())
+        territory = current_territory()
         try:
             insurer_import.preview(db, territory, data, now=request_now())  # type: ignore[arg-type]
         except insurer_import.ImportFileError as exc:
@@ -77,7 +77,7 @@ def import_upload() -> ResponseReturnValue:
             store = _store()
             _prune(store)
             sha = insurer_import.file_sha256(data)
-            stored = store / f"{territory_id()}-{sha}.csv"
+            stored = store / f"{current_territory_id()}-{sha}.csv"
             stored.write_bytes(data)
             stamp = request_now().timestamp()
             os.utime(stored, (stamp, stamp))
@@ -95,7 +95,7 @@ def import_upload() -> ResponseReturnValue:
 def import_preview(sha: str) -> ResponseReturnValue:
     path = _stored_file(sha)
     db = get_session()
-    territory = db.get(Territory, territory_id())
+    territory = current_territory()
     started = time.perf_counter()
     try:
         report = insurer_import.preview(db, territory, path.read_bytes(), now=request_now())  # type: ignore[arg-type]
@@ -118,11 +118,11 @@ def import_confirm(sha: str) -> ResponseReturnValue:
         flash("Le formulaire de confirmation est incomplet : recommencez l'import.", "error")
         return redirect(url_for("staff.import_upload"))
     db = get_session()
-    territory = db.get(Territory, territory_id())
+    territory = current_territory()
     filename = session.get("import_names", {}).get(sha, "liste.csv")
     try:
         batch = insurer_import.confirm(db, territory, path.read_bytes(), filename,  # type: ignore[arg-type]
-                                       now=request_now(), user_id=current_db_user().id)
+                                       now=request_now(), user_id=current_user_record().id)
     except insurer_import.AlreadyImported as exc:
         db.rollback()
         path.unlink(missing_ok=True)

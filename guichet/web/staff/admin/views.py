@@ -7,35 +7,30 @@ from flask.typing import ResponseReturnValue
 
 from guichet.accounts import staff_admin, users
 from guichet.assignment.priority import DEFAULT_WEIGHTS
-from guichet.models import Territory, User
+from guichet.models import User
 from guichet.territories import settings as territory_settings
-from guichet.web.security import admin_required, current_db_user, deny
+from guichet.web.access import current_territory, current_territory_id, current_user_record, deny, load_owned
+from guichet.web.forms import ButtonForm
+from guichet.web.links import invitation_link
+from guichet.web.security import admin_required
 from guichet.web.session import get_session, request_now
 from guichet.web.staff import bp
-from guichet.web.staff.forms import EmptyForm, InviteUserForm, SettingsForm
-from guichet.web.staff.views import territory_id
-
-
-def _territory() -> Territory:
-    return get_session().get(Territory, territory_id())  # type: ignore[return-value]
+from guichet.web.staff.admin.forms import InviteUserForm, SettingsForm
 
 
 def _load_staff_user(user_id: int) -> User:
-    user = get_session().get(User, user_id)
-    if user is None or user.territory_id != territory_id() or user.role not in staff_admin.STAFF_ROLES:
+    user = load_owned(User, user_id)
+    if user.role not in staff_admin.STAFF_ROLES:  # GP accounts come with their GP record
         deny()
-    return user  # type: ignore[return-value]
-
-
-def _invitation_link(token: str) -> str:
-    return url_for("auth.accept_invitation", token=token, _external=True)
+    return user
 
 
 @bp.get("/admin")
 @admin_required
 def admin_users() -> ResponseReturnValue:
-    return render_template("staff/admin_users.html", users=staff_admin.list_staff(get_session(), territory_id()),
-                           roles=staff_admin.STAFF_ROLES, form=EmptyForm(), me=current_db_user())
+    return render_template("staff/admin_users.html",
+                           users=staff_admin.list_staff(get_session(), current_territory_id()),
+                           roles=staff_admin.STAFF_ROLES, form=ButtonForm(), me=current_user_record())
 
 
 @bp.route("/admin/utilisateurs/nouveau", methods=["GET", "POST"])
@@ -46,9 +41,9 @@ def admin_invite() -> ResponseReturnValue:
         db = get_session()
         try:
             user = staff_admin.invite_user(
-                db, _territory(), email=form.email.data or "", full_name=form.full_name.data or "",
-                role=form.role.data or "", now=request_now(), link_for=_invitation_link,
-                invited_by_id=current_db_user().id,
+                db, current_territory(), email=form.email.data or "", full_name=form.full_name.data or "",
+                role=form.role.data or "", now=request_now(), link_for=invitation_link,
+                invited_by_id=current_user_record().id,
             )
         except (staff_admin.UserAdminError, users.AccountError) as exc:
             db.rollback()
@@ -62,18 +57,18 @@ def admin_invite() -> ResponseReturnValue:
 
 def _account_action(user_id: int, action: str) -> ResponseReturnValue:
     user = _load_staff_user(user_id)
-    form = EmptyForm()
+    form = ButtonForm()
     if not form.validate_on_submit():
         return redirect(url_for("staff.admin_users"))
     db = get_session()
     now = request_now()
     try:
         if action == "reinvite":
-            staff_admin.resend_invitation(db, user, _territory(), now=now, link_for=_invitation_link,
-                                    by_id=current_db_user().id)
+            staff_admin.resend_invitation(db, user, current_territory(), now=now, link_for=invitation_link,
+                                    by_id=current_user_record().id)
             message = f"Nouvelle invitation envoyée à {user.email}."
         else:
-            staff_admin.set_active(db, user, action == "activate", now=now, by=current_db_user())
+            staff_admin.set_active(db, user, action == "activate", now=now, by=current_user_record())
             message = f"Le compte de {user.full_name} est " + (
                 "réactivé." if action == "activate" else "désactivé : ses sessions sont fermées.")
     except staff_admin.UserAdminError as exc:
@@ -106,7 +101,7 @@ def admin_reinvite(user_id: int) -> ResponseReturnValue:
 @bp.route("/admin/reglages", methods=["GET", "POST"])
 @admin_required
 def admin_settings() -> ResponseReturnValue:
-    territory = _territory()
+    territory = current_territory()
     current = territory_settings.effective_settings(territory)
     form = SettingsForm()
     if not form.is_submitted():
@@ -127,7 +122,7 @@ def admin_settings() -> ResponseReturnValue:
         }
         try:
             recomputed = territory_settings.update_settings(
-                db, territory, values, now=request_now(), user_id=current_db_user().id,
+                db, territory, values, now=request_now(), user_id=current_user_record().id,
                 is_auto_approval=bool(form.is_auto_approval.data),
                 is_auto_matching=bool(form.is_auto_matching.data),
             )

@@ -13,26 +13,26 @@ from guichet.jobs import registry
 from guichet.jobs.cli import OUTCOME_LABELS
 from guichet.jobs.runner import last_runs
 from guichet.messaging import delivery
-from guichet.models import JobRun
+from guichet.models import JobRun, Notification
+from guichet.web.access import current_territory_id, current_user_record, deny, load_owned, record_audit
 from guichet.web.forms import ButtonForm
-from guichet.web.security import current_db_user, deny, staff_required
+from guichet.web.security import staff_required
 from guichet.web.session import get_session, request_now
 from guichet.web.staff import bp
 
 
-def _territory_id() -> int:
-    territory_id = current_db_user().territory_id
-    if territory_id is None:
-        deny("no_territory")
-    assert territory_id is not None
-    return territory_id
+def _letter(notification_id: int) -> Notification:
+    letter = load_owned(Notification, notification_id)
+    if letter.channel != "letter":
+        deny()
+    return letter
 
 
 @bp.get("/taches")
 @staff_required
 def jobs_overview() -> ResponseReturnValue:
     db = get_session()
-    territory_id = _territory_id()
+    territory_id = current_territory_id()
     now = request_now()
     latest = last_runs(db)
     jobs = []
@@ -51,7 +51,7 @@ def jobs_overview() -> ResponseReturnValue:
     failed = delivery.failed_messages(db, territory_id)
     letters = delivery.letters_to_print(db, territory_id)
     if failed:
-        audit.record(db, "notification.failed.list", now=now, user_id=current_db_user().id,
+        audit.record(db, "notification.failed.list", now=now, user_id=current_user_record().id,
                      territory_id=territory_id, count=len(failed))
         db.commit()
     return render_template(
@@ -65,14 +65,11 @@ def jobs_overview() -> ResponseReturnValue:
 @staff_required
 def message_retry(notification_id: int) -> ResponseReturnValue:
     db = get_session()
-    notification = delivery.message_of_territory(db, notification_id, _territory_id())
-    if notification is None:
-        deny()
-    assert notification is not None
+    notification = load_owned(Notification, notification_id)
     form = ButtonForm()
     if form.validate_on_submit():
         try:
-            delivery.retry(db, notification, now=request_now(), user_id=current_db_user().id)
+            delivery.retry(db, notification, now=request_now(), user_id=current_user_record().id)
         except delivery.NotRetryable as exc:
             flash(str(exc), "error")
         else:
@@ -85,7 +82,7 @@ def message_retry(notification_id: int) -> ResponseReturnValue:
 @staff_required
 def letters() -> ResponseReturnValue:
     db = get_session()
-    territory_id = _territory_id()
+    territory_id = current_territory_id()
     items = delivery.letters_to_print(db, territory_id)
     references = {}
     for item in items:
@@ -98,19 +95,13 @@ def letters() -> ResponseReturnValue:
 @staff_required
 def letter_print(notification_id: int) -> ResponseReturnValue:
     db = get_session()
-    territory_id = _territory_id()
-    letter = delivery.letter_of_territory(db, notification_id, territory_id)
-    if letter is None:
-        deny()
-    assert letter is not None
-    audit.record(db, "letter.view", now=request_now(), user_id=current_db_user().id,
-                 object_type="notification", object_id=letter.id, territory_id=territory_id,
-                 request_id=letter.request_id)
+    letter = _letter(notification_id)
+    record_audit("letter.view", object_type="notification", object_id=letter.id, request_id=letter.request_id)
     db.commit()
     return render_template(
         "staff/letters_print.html", letter=letter, address=delivery.letter_recipient(db, letter),
         body=delivery.letter_text(letter), form=ButtonForm(),
-        territory=current_db_user().territory,
+        territory=current_user_record().territory,
     )
 
 
@@ -118,14 +109,11 @@ def letter_print(notification_id: int) -> ResponseReturnValue:
 @staff_required
 def letter_printed(notification_id: int) -> ResponseReturnValue:
     db = get_session()
-    letter = delivery.letter_of_territory(db, notification_id, _territory_id())
-    if letter is None:
-        deny()
-    assert letter is not None
+    letter = _letter(notification_id)
     form = ButtonForm()
     if form.validate_on_submit():
         try:
-            delivery.mark_printed(db, letter, now=request_now(), user_id=current_db_user().id)
+            delivery.mark_printed(db, letter, now=request_now(), user_id=current_user_record().id)
         except delivery.NotAPrintableLetter as exc:
             flash(str(exc), "error")
         else:

@@ -14,11 +14,12 @@ from guichet.assignment.priority import FLAG_LABELS
 from guichet.models import Commune, PatientRequest, Proposal
 from guichet.requests import queue, staff_requests
 from guichet.territories import geo
+from guichet.web.access import current_territory_id, current_user_record, load_owned
 from guichet.web.ratelimit import client_ip
-from guichet.web.security import current_db_user, deny, staff_required
+from guichet.web.security import staff_required
 from guichet.web.session import get_session, request_now
 from guichet.web.staff import bp
-from guichet.web.staff.forms import (
+from guichet.web.staff.requests.forms import (
     CancelForm,
     ContactForm,
     EditForm,
@@ -50,25 +51,10 @@ def _staff_labels() -> dict[str, Any]:
     return {"staff_labels": LABELS}
 
 
-def territory_id() -> int:
-    tid = current_db_user().territory_id
-    if tid is None:  # a staff account always has one; never show all territories by mistake
-        deny("no_territory")
-    return int(tid)  # type: ignore[arg-type]
-
-
-def load_request(request_id: int) -> PatientRequest:
-    """The request if it belongs to the user's territory; otherwise an audited 404."""
-    req = get_session().get(PatientRequest, request_id)
-    if req is None or req.territory_id != territory_id():
-        deny()
-    return req  # type: ignore[return-value]
-
-
 @bp.get("/")
 @staff_required
 def dashboard() -> ResponseReturnValue:
-    counts = queue.dashboard(get_session(), territory_id(), now=request_now())
+    counts = queue.dashboard(get_session(), current_territory_id(), now=request_now())
     return render_template("staff/dashboard.html", counts=counts)
 
 
@@ -77,10 +63,10 @@ def dashboard() -> ResponseReturnValue:
 def request_list() -> ResponseReturnValue:
     db = get_session()
     filters = queue.Filters.from_args(request.args)
-    page = queue.list_requests(db, territory_id(), filters, now=request_now())
+    page = queue.list_requests(db, current_territory_id(), filters, now=request_now())
     return render_template(
         "staff/requests.html", page=page, filters=filters, queue=queue,
-        communes=queue.territory_communes(db, territory_id()), now=request_now(),
+        communes=queue.territory_communes(db, current_territory_id()), now=request_now(),
     )
 
 
@@ -88,11 +74,11 @@ def request_list() -> ResponseReturnValue:
 @staff_required
 def request_export() -> ResponseReturnValue:
     db = get_session()
-    tid = territory_id()
+    tid = current_territory_id()
     filters = queue.Filters.from_args(request.args)
     now = request_now()
     # exporting names and phone numbers is a read of personal data: audit it first
-    audit.record(db, "request.export", now=now, user_id=current_db_user().id, territory_id=tid,
+    audit.record(db, "request.export", now=now, user_id=current_user_record().id, territory_id=tid,
                  ip=client_ip(), filters=filters.as_args(page=1))
     db.commit()
     filename = f"demandes-{now:%Y%m%d-%H%M}.csv"
@@ -107,7 +93,7 @@ def request_export() -> ResponseReturnValue:
 @staff_required
 def to_contact() -> ResponseReturnValue:
     page_arg = request.args.get("page", "1")
-    page = queue.to_contact_list(get_session(), territory_id(),
+    page = queue.to_contact_list(get_session(), current_territory_id(),
                                  page=int(page_arg) if page_arg.isdigit() and len(page_arg) < 7 else 1)
     return render_template("staff/to_contact.html", page=page, contact_form=ContactForm(),
                            qualify_form=QualifyForm(), cancel_form=CancelForm())
@@ -145,9 +131,9 @@ def _render_detail(req: PatientRequest, status: int = 200, **forms: Any) -> Resp
 @bp.get("/demandes/<int:request_id>")
 @staff_required
 def request_detail(request_id: int) -> ResponseReturnValue:
-    req = load_request(request_id)
+    req = load_owned(PatientRequest, request_id)
     db = get_session()
-    staff_requests.record_view(db, req, user_id=current_db_user().id, now=request_now(), ip=client_ip())
+    staff_requests.record_view(db, req, user_id=current_user_record().id, now=request_now(), ip=client_ip())
     db.commit()
     return _render_detail(req)
 
@@ -178,10 +164,10 @@ def _run(req: PatientRequest, form_name: str, form: Any, action: Any, success: s
 @bp.post("/demandes/<int:request_id>/qualifier")
 @staff_required
 def request_qualify(request_id: int) -> ResponseReturnValue:
-    req = load_request(request_id)
+    req = load_owned(PatientRequest, request_id)
     form = QualifyForm()
     return _run(req, "qualify_form", form, lambda: staff_requests.qualify(
-        get_session(), req, user_id=current_db_user().id, now=request_now(),
+        get_session(), req, user_id=current_user_record().id, now=request_now(),
         consent=bool(form.consent.data), ip=client_ip(),
     ), f"La demande {req.reference} est maintenant en attente d'un médecin.")
 
@@ -189,21 +175,21 @@ def request_qualify(request_id: int) -> ResponseReturnValue:
 @bp.post("/demandes/<int:request_id>/annuler")
 @staff_required
 def request_cancel(request_id: int) -> ResponseReturnValue:
-    req = load_request(request_id)
+    req = load_owned(PatientRequest, request_id)
     form = CancelForm()
     return _run(req, "cancel_form", form, lambda: staff_requests.cancel(
         get_session(), req, reason=form.reason.data or "", note=form.note.data,
-        user_id=current_db_user().id, now=request_now(), ip=client_ip(),
+        user_id=current_user_record().id, now=request_now(), ip=client_ip(),
     ), f"La demande {req.reference} est annulée.")
 
 
 @bp.post("/demandes/<int:request_id>/note")
 @staff_required
 def request_note(request_id: int) -> ResponseReturnValue:
-    req = load_request(request_id)
+    req = load_owned(PatientRequest, request_id)
     form = NoteForm()
     return _run(req, "note_form", form, lambda: staff_requests.add_note(
-        get_session(), req, form.text.data or "", user_id=current_db_user().id, now=request_now(),
+        get_session(), req, form.text.data or "", user_id=current_user_record().id, now=request_now(),
         ip=client_ip(),
     ), "La note est enregistrée.")
 
@@ -211,18 +197,18 @@ def request_note(request_id: int) -> ResponseReturnValue:
 @bp.post("/demandes/<int:request_id>/appel")
 @staff_required
 def request_contact(request_id: int) -> ResponseReturnValue:
-    req = load_request(request_id)
+    req = load_owned(PatientRequest, request_id)
     form = ContactForm()
     return _run(req, "contact_form", form, lambda: staff_requests.log_contact(
         get_session(), req, form.outcome.data or "", note=form.note.data,
-        user_id=current_db_user().id, now=request_now(), ip=client_ip(),
+        user_id=current_user_record().id, now=request_now(), ip=client_ip(),
     ), "L'appel est noté dans l'historique.")
 
 
 @bp.post("/demandes/<int:request_id>/doublon")
 @staff_required
 def request_merge(request_id: int) -> ResponseReturnValue:
-    req = load_request(request_id)
+    req = load_owned(PatientRequest, request_id)
     form = MergeForm()
     db = get_session()
 
@@ -232,7 +218,7 @@ def request_merge(request_id: int) -> ResponseReturnValue:
             raise staff_requests.StaffActionError(
                 "Aucune demande de votre territoire ne porte cette référence."
             )
-        staff_requests.merge_duplicate(db, req, target, user_id=current_db_user().id, now=request_now(),
+        staff_requests.merge_duplicate(db, req, target, user_id=current_user_record().id, now=request_now(),
                                        ip=client_ip())
 
     return _run(req, "merge_form", form, merge,
@@ -252,7 +238,7 @@ def _commune_choices(postal_code: str | None) -> list[SelectChoice]:
 @bp.route("/demandes/<int:request_id>/modifier", methods=["GET", "POST"])
 @staff_required
 def request_edit(request_id: int) -> ResponseReturnValue:
-    req = load_request(request_id)
+    req = load_owned(PatientRequest, request_id)
     db = get_session()
     patient = req.patient
     if req.is_closed:
@@ -261,13 +247,13 @@ def request_edit(request_id: int) -> ResponseReturnValue:
     form = EditForm(obj=patient)
     form.commune_insee.choices = _commune_choices(form.postal_code.data or patient.postal_code)
     if request.method == "GET":
-        audit.record(db, "request.view", now=request_now(), user_id=current_db_user().id,
+        audit.record(db, "request.view", now=request_now(), user_id=current_user_record().id,
                      object_type="patient_request", object_id=req.id,
                      territory_id=req.territory_id, ip=client_ip(), page="edit")
         db.commit()
     if form.validate_on_submit():
         try:
-            changed = staff_requests.edit(db, req, form.values(), user_id=current_db_user().id,
+            changed = staff_requests.edit(db, req, form.values(), user_id=current_user_record().id,
                                           now=request_now(), ip=client_ip())
         except staff_requests.InvalidEdit as exc:
             db.rollback()

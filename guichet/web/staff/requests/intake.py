@@ -11,8 +11,9 @@ from guichet.accounts import audit
 from guichet.models import PatientRequest
 from guichet.requests import intake
 from guichet.requests.tracking import tracking_url
+from guichet.web.access import current_user_record, load_owned, record_audit
 from guichet.web.intake_forms import RED_FLAGS, StaffMtRequestForm, StaffSnpRequestForm, locate_commune
-from guichet.web.security import current_db_user, deny, staff_required
+from guichet.web.security import staff_required
 from guichet.web.session import get_session, request_now
 from guichet.web.staff import bp
 
@@ -24,7 +25,7 @@ def _render(kind: str, form: Any, **extra: Any) -> str:
 
 
 def _intake(kind: str, form: Any) -> ResponseReturnValue:
-    user = current_db_user()
+    user = current_user_record()
     if request.method != "POST":
         return _render(kind, form)
     g.no_store = True
@@ -79,15 +80,9 @@ def new_snp_request() -> ResponseReturnValue:
 @bp.get("/demandes/<int:request_id>/enregistree")
 @staff_required
 def intake_done(request_id: int) -> ResponseReturnValue:
-    user = current_db_user()
-    db = get_session()
-    req = db.get(PatientRequest, request_id)
-    if req is None or req.territory_id != user.territory_id:
-        deny()
-    assert req is not None
-    audit.record(db, "request.view", now=request_now(), user_id=user.id, object_type="patient_request",
-                 object_id=req.id, territory_id=req.territory_id, ip=request.remote_addr, page="intake_done")
-    db.commit()
+    req = load_owned(PatientRequest, request_id)
+    record_audit("request.view", object_type="patient_request", object_id=req.id, page="intake_done")
+    get_session().commit()
     return render_template(
         "staff/intake_done.html", req=req,
         link=tracking_url(current_app.config["BASE_URL"], req.tracking_token),

@@ -7,38 +7,20 @@ from flask.typing import ResponseReturnValue
 
 from guichet.doctors import practitioners
 from guichet.models import Doctor, Territory
+from guichet.web.access import current_territory, current_user_record, load_owned
 from guichet.web.forms import ButtonForm
-from guichet.web.security import current_db_user, deny, staff_required
+from guichet.web.links import invitation_link
+from guichet.web.security import staff_required
 from guichet.web.session import get_session, request_now
 from guichet.web.staff import bp
-from guichet.web.staff.doctors_forms import DoctorRegistrationForm
-
-
-def _territory() -> Territory:
-    territory = current_db_user().territory
-    if territory is None:
-        deny("no_territory")
-    assert territory is not None
-    return territory
-
-
-def _own_doctor(doctor_id: int) -> Doctor:
-    doctor = practitioners.doctor_of_territory(get_session(), doctor_id, current_db_user().territory_id)
-    if doctor is None:
-        deny()
-    assert doctor is not None
-    return doctor
-
-
-def _invitation_link(token: str) -> str:
-    return url_for("auth.accept_invitation", token=token, _external=True)
+from guichet.web.staff.doctors.forms import DoctorRegistrationForm
 
 
 @bp.get("/medecins")
 @staff_required
 def doctor_list() -> ResponseReturnValue:
     db = get_session()
-    territory = _territory()
+    territory = current_territory()
     rows = []
     for doctor in practitioners.territory_doctors(db, territory.id):
         current, summary = practitioners.summary_of(db, doctor)
@@ -50,13 +32,13 @@ def doctor_list() -> ResponseReturnValue:
 @staff_required
 def doctor_new() -> ResponseReturnValue:
     db = get_session()
-    territory = _territory()
+    territory = current_territory()
     form = DoctorRegistrationForm()
     if form.validate_on_submit():
         insee = _pick_commune(form, territory)
         if insee is not None:
             now = request_now()
-            user_id = current_db_user().id
+            user_id = current_user_record().id
             try:
                 doctor = practitioners.register_doctor(
                     db, territory, now=now, rpps=form.rpps.data or "", first_name=form.first_name.data or "",
@@ -64,7 +46,7 @@ def doctor_new() -> ResponseReturnValue:
                     practice_address=form.practice_address.data or "", commune_insee=insee,
                     has_step_free_access=form.has_step_free_access.data, user_id=user_id,
                 )
-                practitioners.send_invitation(db, doctor, now=now, link_for=_invitation_link, user_id=user_id)
+                practitioners.send_invitation(db, doctor, now=now, link_for=invitation_link, user_id=user_id)
             except practitioners.DoctorError as exc:
                 db.rollback()
                 field = getattr(form, exc.field or "rpps", form.rpps)
@@ -101,7 +83,7 @@ def _pick_commune(form: DoctorRegistrationForm, territory: Territory) -> str | N
 @staff_required
 def doctor_detail(doctor_id: int) -> ResponseReturnValue:
     db = get_session()
-    doctor = _own_doctor(doctor_id)
+    doctor = load_owned(Doctor, doctor_id)
     current, summary = practitioners.summary_of(db, doctor)
     return render_template(
         "staff/doctors_detail.html", doctor=doctor, state=practitioners.account_state(doctor),
@@ -114,10 +96,10 @@ def doctor_detail(doctor_id: int) -> ResponseReturnValue:
 @staff_required
 def doctor_invite(doctor_id: int) -> ResponseReturnValue:
     db = get_session()
-    doctor = _own_doctor(doctor_id)
+    doctor = load_owned(Doctor, doctor_id)
     try:
-        practitioners.send_invitation(db, doctor, now=request_now(), link_for=_invitation_link,
-                                      user_id=current_db_user().id)
+        practitioners.send_invitation(db, doctor, now=request_now(), link_for=invitation_link,
+                                      user_id=current_user_record().id)
     except practitioners.DoctorError as exc:
         db.rollback()
         flash(str(exc), "error")

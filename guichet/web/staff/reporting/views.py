@@ -1,0 +1,47 @@
+"""Staff console: the monthly indicators of the territory and their CSV."""
+
+from __future__ import annotations
+
+from flask import Response, render_template, request
+from flask.typing import ResponseReturnValue
+
+from guichet.reporting import indicators
+from guichet.timeutil import paris_today
+from guichet.web.access import current_territory
+from guichet.web.security import staff_required
+from guichet.web.session import get_session, request_now
+from guichet.web.staff import bp
+
+# ---------------------------------------------------------------- indicators
+
+
+def _year() -> int:
+    current = paris_today(request_now()).year
+    arg = request.args.get("annee", "")
+    if arg.isdigit() and 2020 <= int(arg) <= current:
+        return int(arg)
+    return current
+
+
+@bp.get("/indicateurs")
+@staff_required
+def indicators_home() -> ResponseReturnValue:
+    db = get_session()
+    territory = current_territory()
+    year = _year()
+    rows = indicators.compute(db, territory, year, now=request_now())
+    current = paris_today(request_now()).year
+    peak = max([r.received_mt + r.received_snp for r in rows] + [1])
+    return render_template("staff/indicators.html", rows=rows, year=year, years=range(current, 2019, -1),
+                           peak=peak, territory=territory)
+
+
+@bp.get("/indicateurs/export.csv")
+@staff_required
+def indicators_export() -> ResponseReturnValue:
+    db = get_session()
+    territory = current_territory()
+    year = _year()
+    rows = indicators.compute(db, territory, year, now=request_now())
+    return Response("".join(indicators.csv_lines(rows)), mimetype="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="indicateurs-{territory.slug}-{year}.csv"'})
