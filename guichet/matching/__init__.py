@@ -20,7 +20,8 @@ from guichet.matching.model import (
     Offer,
     Problem,
 )
-from guichet.matching.solver import Explanation, Option, Result, explain, solve
+from guichet.matching.results import Explanation, Option, Result, explain
+from guichet.matching.solver import solve
 
 MatchingResult = Result
 

@@ -326,9 +326,9 @@ def test_float_repair_on_the_real_S_instance() -> None:
 @pytest.mark.parametrize("seed", range(3))
 def test_sparse_exchange_graph_path(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
     # Many offers (e.g. one per SNP slot) switch the exchange graph to sorted aggregation.
-    import guichet.matching.solver as solver_module
+    import guichet.matching.certificate as certificate_module
 
-    monkeypatch.setattr(solver_module, "_DENSE_CELLS", 0)
+    monkeypatch.setattr(certificate_module, "DENSE_CELLS", 0)
     p = medium_problem(seed)
     r = solve_internal(p, _scale=0.5)
     check_constraints(p, r)
