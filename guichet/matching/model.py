@@ -1,10 +1,21 @@
-"""Input records of the matching engine: demands, offers, the problem, and its error type."""
+"""Input of the matching engine: demands, offers, the problem, their rules and error type.
+
+Each numeric field has one rule (:class:`_Rule`: a real number, finite, within bounds).
+A record applies its rules when it is built; :func:`compile_problem`, which ``solve``
+calls, applies the very same rules again to whole columns — a record may have been
+altered since — and turns the problem into the arrays the solver works on.  Problem-level
+rules (record types, unique ids, known ids in pinned/forbidden pairs, pins that fit the
+capacity and are not forbidden) likewise run when the problem is built and again in
+``solve``, through the same function.
+"""
 
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -52,30 +63,133 @@ class InvalidProblem(ValueError):
         self.culprit = culprit
 
 
-def _number(kind: str, rid: Any, attr: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            raise InvalidProblem(f"{kind} {rid!r}: {attr} must be a number, got {value!r}", rid) from None
-    number = float(value)
-    if not math.isfinite(number):
-        raise InvalidProblem(f"{kind} {rid!r}: {attr} must be finite, got {value!r}", rid)
-    return number
+
+# ---------------------------------------------------------------- rules
+
+#: the most places one offer may declare; keeps every count of places far inside int64
+MAX_CAPACITY = 1_000_000_000
 
 
-def _check_position(kind: str, rid: Any, lat: Any, lon: Any) -> None:
-    if not -90.0 <= _number(kind, rid, "lat", lat) <= 90.0:
-        raise InvalidProblem(f"{kind} {rid!r}: lat must be within [-90, 90], got {lat!r}", rid)
-    if not -180.0 <= _number(kind, rid, "lon", lon) <= 180.0:
-        raise InvalidProblem(f"{kind} {rid!r}: lon must be within [-180, 180], got {lon!r}", rid)
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """What one numeric field accepts; applied alike to one value and to a whole column.
+
+    A value must be a real number (int, float, Decimal, Fraction, numpy integer or
+    floating; never a bool or a string), finite, and within ``[low, high]`` (``low``
+    itself refused when ``low_open``).  ``whole`` fields take integer types only.
+    """
+
+    attr: str
+    low: float = -math.inf
+    high: float = math.inf
+    low_open: bool = False
+    whole: bool = False
+
+    @property
+    def range_text(self) -> str:
+        if self.whole:
+            return f"must be a whole number within [{_num(self.low)}, {_num(self.high)}]"
+        if self.high < math.inf:
+            return f"must be within [{_num(self.low)}, {_num(self.high)}]"
+        return f"must be {'>' if self.low_open else '≥'} {_num(self.low)}"
+
+    def complaint(self, value: object) -> str | None:
+        """Why ``value`` is refused (``"<attr> must be …"``), or None if it is accepted."""
+        if not _is_number_type(type(value), self.whole):
+            return f"{self.attr} {self.range_text if self.whole else 'must be a number'}"
+        number: float | int
+        if self.whole:
+            number = int(value)  # type: ignore[call-overload]  # an Integral, checked above
+        else:
+            try:
+                number = float(value)  # type: ignore[arg-type]  # a Real or Decimal, checked above
+            except (OverflowError, ValueError):  # an int beyond float range, a signalling NaN
+                number = math.nan
+            if not math.isfinite(number):
+                return f"{self.attr} must be finite"
+        if number < self.low or number > self.high or (self.low_open and number == self.low):
+            return f"{self.attr} {self.range_text}"
+        return None
+
+    def refused(self, column: FloatArray | IntArray) -> BoolArray:
+        """Vectorised :meth:`complaint` on a column converted from accepted types."""
+        with np.errstate(invalid="ignore"):
+            ok = (column > self.low) if self.low_open else (column >= self.low)
+            ok &= column <= self.high
+            if not self.whole:
+                ok &= np.isfinite(column)
+        out: BoolArray = ~ok
+        return out
 
 
-def _frozen_tags(value: Iterable[str]) -> frozenset[str]:
+def _num(bound: float) -> str:
+    return str(int(bound)) if bound == int(bound) else repr(bound)
+
+
+_TYPE_OK: dict[tuple[type, bool], bool] = {}
+
+
+def _is_number_type(cls: type, whole: bool) -> bool:
+    known = _TYPE_OK.get((cls, whole))
+    if known is None:
+        if issubclass(cls, bool | np.bool_):
+            known = False  # True is not 1 place, nor 1 km
+        elif whole:
+            known = issubclass(cls, numbers.Integral)
+        else:
+            known = issubclass(cls, numbers.Real | Decimal)
+        _TYPE_OK[(cls, whole)] = known
+    return known
+
+
+_LAT = _Rule("lat", -90.0, 90.0)
+_LON = _Rule("lon", -180.0, 180.0)
+_WEIGHT = _Rule("weight", 0.0, low_open=True)
+_MAX_KM = _Rule("max_km", 0.0)
+_CAPACITY = _Rule("capacity", 0, MAX_CAPACITY, whole=True)
+_MIN_WEIGHT = _Rule("min_weight")
+_KM_COST = _Rule("km_cost", 0.0)
+#: rules of each record's numeric fields, in field order (the first failing one is reported)
+DEMAND_RULES: tuple[_Rule, ...] = (_LAT, _LON, _WEIGHT, _MAX_KM)
+OFFER_RULES: tuple[_Rule, ...] = (_LAT, _LON, _CAPACITY, _MAX_KM, _MIN_WEIGHT)
+
+
+def _check_record(kind: str, record: Demand | Offer, rules: tuple[_Rule, ...]) -> None:
+    """Raise :class:`InvalidProblem` for the first field of ``record`` a rule refuses."""
+    rid = record.id
+    try:
+        hash(rid)
+    except TypeError:
+        raise InvalidProblem(f"{kind} id {rid!r} is not hashable", rid) from None
+    for rule in rules:
+        value = getattr(record, rule.attr)
+        complaint = rule.complaint(value)
+        if complaint is not None:
+            raise InvalidProblem(f"{kind} {rid!r}: {complaint}, got {value!r}", rid)
+
+
+def _check_km_cost(value: object) -> float:
+    complaint = _KM_COST.complaint(value)
+    if complaint is not None:
+        raise InvalidProblem(f"{complaint}, got {value!r}", "km_cost")
+    return float(value)  # type: ignore[arg-type]  # a finite real number, checked above
+
+
+def _frozen_tags(kind: str, rid: object, attr: str, value: Iterable[str]) -> frozenset[str]:
+    if isinstance(value, frozenset):
+        return value
     if isinstance(value, str):
         # A bare string would silently become a set of letters.
         return frozenset((value,))
-    return value if isinstance(value, frozenset) else frozenset(value)
+    try:
+        return frozenset(value)
+    except TypeError:
+        raise InvalidProblem(
+            f"{kind} {rid!r}: {attr} must be an iterable of hashable tags, got {value!r}", rid
+        ) from None
+
+
+# ---------------------------------------------------------------- records
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +197,8 @@ class Demand:
     """A patient request: where, how urgent (``weight`` > 0), how far, which needs.
 
     ``tags`` are the needs every candidate offer must accept (e.g. ``"visite_domicile"``).
+    Numbers may be any real numbers (numpy's included), never bools or strings; they are
+    kept as given.
     """
 
     id: Id
@@ -93,13 +209,9 @@ class Demand:
     tags: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
-        # Checked here as well as in solve(): bad input fails where it is written.
-        _check_position("demand", self.id, self.lat, self.lon)
-        if _number("demand", self.id, "weight", self.weight) <= 0:
-            raise InvalidProblem(f"demand {self.id!r}: weight must be > 0, got {self.weight!r}", self.id)
-        if _number("demand", self.id, "max_km", self.max_km) < 0:
-            raise InvalidProblem(f"demand {self.id!r}: max_km must be ≥ 0, got {self.max_km!r}", self.id)
-        object.__setattr__(self, "tags", _frozen_tags(self.tags))
+        # Checked here and again by solve(): bad input fails where it is written.
+        _check_record("demand", self, DEMAND_RULES)
+        object.__setattr__(self, "tags", _frozen_tags("demand", self.id, "tags", self.tags))
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +219,7 @@ class Offer:
     """A GP's remaining new-patient capacity, or one SNP slot (then ``capacity=1``).
 
     ``min_weight`` > 0 restricts the offer to priority patients ("patients prioritaires").
+    ``capacity`` is a whole number (int or numpy integer) up to :data:`MAX_CAPACITY`.
     The SNP (soins non programmés) matching is this same solver with one offer per slot;
     the caller builds those offers, nothing else differs.
     """
@@ -120,16 +233,8 @@ class Offer:
     min_weight: float = 0.0
 
     def __post_init__(self) -> None:
-        _check_position("offer", self.id, self.lat, self.lon)
-        cap = self.capacity
-        if isinstance(cap, bool) or not isinstance(cap, int) or cap < 0:
-            raise InvalidProblem(
-                f"offer {self.id!r}: capacity must be a whole number ≥ 0, got {cap!r}", self.id
-            )
-        if _number("offer", self.id, "max_km", self.max_km) < 0:
-            raise InvalidProblem(f"offer {self.id!r}: max_km must be ≥ 0, got {self.max_km!r}", self.id)
-        _number("offer", self.id, "min_weight", self.min_weight)
-        object.__setattr__(self, "accepts", _frozen_tags(self.accepts))
+        _check_record("offer", self, OFFER_RULES)
+        object.__setattr__(self, "accepts", _frozen_tags("offer", self.id, "accepts", self.accepts))
 
 
 @dataclass(frozen=True)
@@ -138,8 +243,9 @@ class Problem:
 
     ``forbidden`` holds ``(demand_id, offer_id)`` pairs never to propose; ``pinned`` maps a
     demand id to the offer staff already chose for it (kept whatever its value or distance,
-    but it uses the offer's capacity).  The records are plain data: :func:`solve` validates
-    them and raises :class:`InvalidProblem` naming the first culprit.
+    but it uses the offer's capacity).  The whole problem is checked when it is built and
+    again by :func:`~guichet.matching.solve` (it may have been altered since), with the
+    same rules; :class:`InvalidProblem` names the first culprit.
     """
 
     demands: Sequence[Demand]
@@ -154,29 +260,7 @@ class Problem:
         object.__setattr__(self, "offers", tuple(self.offers))
         object.__setattr__(self, "forbidden", tuple(_as_pair(p) for p in self.forbidden))
         object.__setattr__(self, "pinned", dict(self.pinned))
-        km_cost = self.km_cost
-        if isinstance(km_cost, bool) or not isinstance(km_cost, (int, float)) or not (
-            math.isfinite(km_cost) and km_cost >= 0
-        ):
-            raise InvalidProblem(f"km_cost must be a finite number ≥ 0, got {km_cost!r}", "km_cost")
-        demand_ids: set[Id] = set()
-        for d in self.demands:
-            if isinstance(d, Demand):
-                if d.id in demand_ids:
-                    raise InvalidProblem(f"duplicate demand id {d.id!r}", d.id)
-                demand_ids.add(d.id)
-        offer_ids: set[Id] = set()
-        for o in self.offers:
-            if isinstance(o, Offer):
-                if o.id in offer_ids:
-                    raise InvalidProblem(f"duplicate offer id {o.id!r}", o.id)
-                offer_ids.add(o.id)
-        pairs = [*self.pinned.items(), *self.forbidden]
-        for demand_id, offer_id in pairs:
-            if demand_id not in demand_ids:
-                raise InvalidProblem(f"unknown demand id {demand_id!r} in pinned/forbidden", demand_id)
-            if offer_id not in offer_ids:
-                raise InvalidProblem(f"unknown offer id {offer_id!r} in pinned/forbidden", offer_id)
+        _validate(self)
 
 
 def _as_pair(value: Any) -> tuple[Id, Id]:
@@ -190,68 +274,6 @@ def _as_pair(value: Any) -> tuple[Id, Id]:
 
 
 # ---------------------------------------------------------------- the problem as arrays
-
-
-def _fail(message: str, culprit: object) -> InvalidProblem:
-    return InvalidProblem(message, culprit)
-
-
-def _float_column(records: Sequence[Any], attr: str, kind: str) -> FloatArray:
-    try:
-        return np.array([getattr(r, attr) for r in records], dtype=np.float64)
-    except (TypeError, ValueError):
-        for r in records:
-            try:
-                float(getattr(r, attr))
-            except (TypeError, ValueError):
-                raise _fail(
-                    f"{kind} {r.id!r}: {attr} must be a number, got {getattr(r, attr)!r}", r.id
-                ) from None
-        raise  # pragma: no cover - numpy refused something float() accepts
-
-
-def _check(bad: BoolArray, records: Sequence[Any], kind: str, attr: str, rule: str) -> None:
-    if bad.any():
-        r = records[int(np.argmax(bad))]
-        raise _fail(f"{kind} {r.id!r}: {attr} {rule}, got {getattr(r, attr)!r}", r.id)
-
-
-def _index(
-    records: Sequence[Any], kind: str, cls: type[Demand] | type[Offer]
-) -> dict[Id, int]:
-    index: dict[Id, int] = {}
-    for k, r in enumerate(records):
-        if not isinstance(r, cls):
-            raise _fail(f"{kind} #{k} is a {type(r).__name__}, not a {cls.__name__}", r)
-        try:
-            if r.id in index:
-                raise _fail(f"duplicate {kind} id {r.id!r}", r.id)
-        except TypeError:
-            raise _fail(f"{kind} #{k}: id {r.id!r} is not hashable", r.id) from None
-        index[r.id] = k
-    return index
-
-
-def tag_masks(
-    demands: Sequence[Demand], offers: Sequence[Offer]
-) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]] | None:
-    """Bit masks of required / accepted tags (one uint64 word per 64 distinct tags)."""
-    bit: dict[Hashable, int] = {}
-    for d in demands:
-        for t in d.tags:
-            bit.setdefault(t, len(bit))
-    if not bit:
-        return None
-    words = (len(bit) + 63) // 64
-    dm = np.zeros((len(demands), words), np.uint64)
-    om = np.zeros((len(offers), words), np.uint64)
-    for row, recs, attr in ((dm, demands, "tags"), (om, offers, "accepts")):
-        for k, r in enumerate(recs):
-            for t in getattr(r, attr):
-                b = bit.get(t)
-                if b is not None:
-                    row[k, b // 64] |= np.uint64(1 << (b % 64))
-    return dm, om
 
 
 @dataclass(eq=False)
@@ -275,61 +297,37 @@ class Compiled:
     forbidden: IntArray  # sorted keys demand_index × n_offers + offer_index
     pinned: dict[int, int]  # demand index → offer index, demand input order
     #: required / accepted tag bit masks, None when no demand requires any tag
-    masks: tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]] | None
+    masks: tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]] | None = None
 
 
 def compile_problem(problem: Problem) -> Compiled:
-    """Validate ``problem`` and turn it into arrays; raises :class:`InvalidProblem`."""
+    """Validate ``problem`` (again) and turn it into arrays; raises :class:`InvalidProblem`."""
+    c = _validate(problem)
+    c.masks = tag_masks(c.demands, c.offers)
+    return c
+
+
+def _validate(problem: Problem) -> Compiled:
+    """Every rule, on whole columns: the records' own rules, then the problem's."""
     demands = tuple(problem.demands)
     offers = tuple(problem.offers)
-    try:
-        km_cost = float(problem.km_cost)
-    except (TypeError, ValueError):
-        raise _fail(f"km_cost must be a number, got {problem.km_cost!r}", "km_cost") from None
-    if not (math.isfinite(km_cost) and km_cost >= 0.0):
-        raise _fail(f"km_cost must be finite and ≥ 0, got {problem.km_cost!r}", "km_cost")
-
+    km_cost = _check_km_cost(problem.km_cost)
     d_index = _index(demands, "demand", Demand)
     o_index = _index(offers, "offer", Offer)
-
-    d_lat = _float_column(demands, "lat", "demand")
-    d_lon = _float_column(demands, "lon", "demand")
-    weight = _float_column(demands, "weight", "demand")
-    d_max = _float_column(demands, "max_km", "demand")
-    with np.errstate(invalid="ignore"):
-        _check(~(np.abs(d_lat) <= 90.0), demands, "demand", "lat", "must be finite, in [-90, 90]")
-        _check(~np.isfinite(d_lon), demands, "demand", "lon", "must be finite")
-        _check(~(np.isfinite(weight) & (weight > 0)), demands, "demand", "weight", "must be > 0")
-        _check(~(d_max >= 0.0), demands, "demand", "max_km", "must be ≥ 0")
-
-    o_lat = _float_column(offers, "lat", "offer")
-    o_lon = _float_column(offers, "lon", "offer")
-    o_max = _float_column(offers, "max_km", "offer")
-    min_w = _float_column(offers, "min_weight", "offer")
-    with np.errstate(invalid="ignore"):
-        _check(~(np.abs(o_lat) <= 90.0), offers, "offer", "lat", "must be finite, in [-90, 90]")
-        _check(~np.isfinite(o_lon), offers, "offer", "lon", "must be finite")
-        _check(~(o_max >= 0.0), offers, "offer", "max_km", "must be ≥ 0")
-        _check(np.isnan(min_w), offers, "offer", "min_weight", "must be a number")
-    caps: list[int] = []
-    for o in offers:
-        c = o.capacity
-        if isinstance(c, bool) or not isinstance(c, int | np.integer) or c < 0:
-            raise _fail(f"offer {o.id!r}: capacity must be an integer ≥ 0, got {c!r}", o.id)
-        caps.append(int(c))
-    capacity = np.array(caps, dtype=np.int64)
+    d_cols = _columns(demands, "demand", DEMAND_RULES)
+    o_cols = _columns(offers, "offer", OFFER_RULES)
+    capacity = o_cols["capacity"].astype(np.int64)
 
     n_off = len(offers)
     keys: list[int] = []
-    for pair in problem.forbidden:
-        di, oi = _lookup_pair(pair, d_index, o_index, "forbidden")
+    for entry in problem.forbidden:
+        di, oi = _lookup_pair(_as_pair(entry), d_index, o_index, "forbidden")
         keys.append(di * n_off + oi)
     forbidden = np.unique(np.array(keys, dtype=np.int64))
 
-    pinned_items: list[tuple[int, int]] = []
-    for d_id, o_id in problem.pinned.items():
-        pinned_items.append(_lookup_pair((d_id, o_id), d_index, o_index, "pinned"))
-    pinned_items.sort()
+    pinned_items = sorted(
+        _lookup_pair(pair, d_index, o_index, "pinned") for pair in dict(problem.pinned).items()
+    )
     pinned = dict(pinned_items)
     if pinned and forbidden.size:
         pk = np.array([di * n_off + oi for di, oi in pinned_items], dtype=np.int64)
@@ -337,12 +335,12 @@ def compile_problem(problem: Problem) -> Compiled:
         if clash.any():
             di, oi = pinned_items[int(np.argmax(clash))]
             pair = (demands[di].id, offers[oi].id)
-            raise _fail(f"pair {pair!r} is both pinned and forbidden", pair)
+            raise InvalidProblem(f"pair {pair!r} is both pinned and forbidden", pair)
     used = np.bincount(np.array([oi for _, oi in pinned_items], dtype=np.int64), minlength=n_off)
     over = used > capacity
     if over.any():
         o = offers[int(np.argmax(over))]
-        raise _fail(
+        raise InvalidProblem(
             f"offer {o.id!r}: {int(used[int(np.argmax(over))])} pinned demands exceed "
             f"its capacity {o.capacity}",
             o.id,
@@ -353,19 +351,69 @@ def compile_problem(problem: Problem) -> Compiled:
         d_index=d_index,
         o_index=o_index,
         km_cost=km_cost,
-        d_lat=d_lat,
-        d_lon=d_lon,
-        weight=weight,
-        d_max=d_max,
-        o_lat=o_lat,
-        o_lon=o_lon,
-        o_max=o_max,
-        min_w=min_w,
+        d_lat=d_cols["lat"],
+        d_lon=d_cols["lon"],
+        weight=d_cols["weight"],
+        d_max=d_cols["max_km"],
+        o_lat=o_cols["lat"],
+        o_lon=o_cols["lon"],
+        o_max=o_cols["max_km"],
+        min_w=o_cols["min_weight"],
         capacity=capacity,
         forbidden=forbidden,
         pinned=pinned,
-        masks=tag_masks(demands, offers),
     )
+
+
+def _columns(
+    records: Sequence[Demand] | Sequence[Offer], kind: str, rules: tuple[_Rule, ...]
+) -> dict[str, npt.NDArray[Any]]:
+    """One array per field; raises for the first record a rule refuses, as it would alone.
+
+    The vectorised tests only find that record: its message comes from the very check the
+    record ran when it was built (:func:`_check_record`), so both always say the same.
+    """
+    n = len(records)
+    columns: dict[str, npt.NDArray[Any]] = {}
+    refused = np.zeros(n, bool)
+    for rule in rules:
+        values = [getattr(r, rule.attr) for r in records]
+        if not all(_is_number_type(t, rule.whole) for t in set(map(type, values))):
+            bad = np.fromiter((not _is_number_type(type(v), rule.whole) for v in values), bool, n)
+            column: npt.NDArray[Any] = np.zeros(n)
+        else:
+            try:
+                column = np.array(values, dtype=np.int64 if rule.whole else np.float64)
+            except (OverflowError, ValueError):  # beyond int64 or float range, a signalling NaN
+                bad = np.fromiter((rule.complaint(v) is not None for v in values), bool, n)
+                column = np.zeros(n)
+            else:
+                bad = rule.refused(column)
+        refused |= bad
+        columns[rule.attr] = column
+    if refused.any():
+        record = records[int(np.argmax(refused))]
+        _check_record(kind, record, rules)
+        raise RuntimeError(f"validation rules disagree on {kind} {record.id!r}")  # pragma: no cover
+    return columns
+
+
+def _index(records: Sequence[Any], kind: str, cls: type[Demand] | type[Offer]) -> dict[Id, int]:
+    index: dict[Id, int] = {}
+    for k, r in enumerate(records):
+        if not isinstance(r, cls):
+            raise InvalidProblem(f"{kind} #{k} is {_a(type(r).__name__)}, not {_a(cls.__name__)}", r)
+        try:
+            if r.id in index:
+                raise InvalidProblem(f"duplicate {kind} id {r.id!r}", r.id)
+        except TypeError:
+            raise InvalidProblem(f"{kind} id {r.id!r} is not hashable", r.id) from None
+        index[r.id] = k
+    return index
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 def _lookup_pair(
@@ -376,9 +424,36 @@ def _lookup_pair(
         di = d_index.get(d_id)
         oi = o_index.get(o_id)
     except TypeError:
-        raise _fail(f"{what} pair {pair!r}: ids must be hashable", pair) from None
+        raise InvalidProblem(f"{what} pair {pair!r}: ids must be hashable", pair) from None
     if di is None:
-        raise _fail(f"{what} pair {pair!r}: unknown demand id {d_id!r}", d_id)
+        raise InvalidProblem(f"{what} pair {pair!r}: unknown demand id {d_id!r}", d_id)
     if oi is None:
-        raise _fail(f"{what} pair {pair!r}: unknown offer id {o_id!r}", o_id)
+        raise InvalidProblem(f"{what} pair {pair!r}: unknown offer id {o_id!r}", o_id)
     return di, oi
+
+
+def tag_masks(
+    demands: Sequence[Demand], offers: Sequence[Offer]
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]] | None:
+    """Bit masks of required / accepted tags (one uint64 word per 64 distinct tags)."""
+    bit: dict[Hashable, int] = {}
+    for d in demands:
+        for t in _frozen_tags("demand", d.id, "tags", d.tags):
+            bit.setdefault(t, len(bit))
+    if not bit:
+        return None
+    words = (len(bit) + 63) // 64
+    dm = np.zeros((len(demands), words), np.uint64)
+    om = np.zeros((len(offers), words), np.uint64)
+    for k, d in enumerate(demands):
+        _set_bits(dm[k], bit, _frozen_tags("demand", d.id, "tags", d.tags))
+    for k, o in enumerate(offers):
+        _set_bits(om[k], bit, _frozen_tags("offer", o.id, "accepts", o.accepts))
+    return dm, om
+
+
+def _set_bits(row: npt.NDArray[np.uint64], bit: dict[Hashable, int], tags: frozenset[str]) -> None:
+    for t in tags:
+        b = bit.get(t)
+        if b is not None:
+            row[b // 64] |= np.uint64(1 << (b % 64))
