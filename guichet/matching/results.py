@@ -85,38 +85,6 @@ class Explanation:
     shortfall: float | None
     options: tuple[Option, ...]
 
-    def summary(self) -> str:
-        """One sentence in French for the staff console."""
-        if self.status == "pinned":
-            return f"Attribution fixée par l'équipe ({_fmt_km(self.distance_km)})."
-        if self.status == "assigned":
-            rang = "son meilleur choix" if self.rank == 1 else f"son choix n° {self.rank}"
-            return (
-                f"Proposé à {self.offer_id} à {_fmt_km(self.distance_km)}, {rang} "
-                f"parmi {self.n_eligible} médecin(s) possible(s)."
-            )
-        texts = {
-            NO_OFFER_IN_REACH: "Aucun médecin dans le rayon accepté.",
-            TAGS_NOT_ACCEPTED: "Les médecins à portée ne prennent pas en charge ses besoins.",
-            BELOW_MIN_WEIGHT: "Les médecins à portée ne prennent que des patients prioritaires.",
-            ALL_FORBIDDEN: "Les médecins à portée sont exclus pour ce patient.",
-            TOO_FAR_FOR_PRIORITY: "Trop loin au regard de sa priorité.",
-            NO_CAPACITY: "Les médecins à portée n'ont aucune place.",
-        }
-        if self.reason == CAPACITY_TAKEN:
-            alt = self.best_alternative
-            if alt is not None and self.shortfall is not None:
-                return (
-                    f"Places prises par des patients plus prioritaires ; chez {alt.offer_id} "
-                    f"({_fmt_km(alt.distance_km)}) il manquait {self.shortfall:.1f} point(s)."
-                )
-            return "Places prises par des patients plus prioritaires."
-        return texts.get(self.reason or "", "Non attribué.")
-
-
-def _fmt_km(km: float | None) -> str:
-    return "?" if km is None else f"{km:.1f} km"
-
 
 @dataclass(eq=False)
 class Context:

@@ -1,0 +1,1 @@
+"""Who is proposed to whom: priority, problem builders, runs, review, arbitration, explanations."""
