@@ -7,7 +7,8 @@ miss, shortfall); saying it to people, in French, is the application's business.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
+from typing import Any
 
 from guichet.matching import (
     ALL_FORBIDDEN,
@@ -18,6 +19,7 @@ from guichet.matching import (
     TAGS_NOT_ACCEPTED,
     TOO_FAR_FOR_PRIORITY,
     Explanation,
+    OfferId,
 )
 
 #: sentence per reason code of an unassigned demand (capacity_taken has its own, with figures)
@@ -32,12 +34,12 @@ REASON_SENTENCES = {
 
 
 def explanation_sentence(
-    expl: Explanation, offer_label: Callable[[Hashable], str] = str
+    expl: Explanation[Any, OfferId], offer_label: Callable[[OfferId], str] = str
 ) -> str:
     """One French sentence for the staff console; ``offer_label`` names an offer from its id."""
     if expl.status == "pinned":
         return f"Attribution fixée par l'équipe ({_km(expl.distance_km)})."
-    if expl.status == "assigned":
+    if expl.status == "assigned" and expl.offer_id is not None:
         rang = "son meilleur choix" if expl.rank == 1 else f"son choix n° {expl.rank}"
         return (
             f"Proposé à {offer_label(expl.offer_id)} à {_km(expl.distance_km)}, {rang} "

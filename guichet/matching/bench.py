@@ -17,6 +17,7 @@ import time
 import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -35,7 +36,7 @@ class Greedy:
     seconds: float
 
 
-def greedy(result: Result) -> Greedy:
+def greedy(result: Result[Any, Any]) -> Greedy:
     """Best remaining pair first, on the same eligible pairs as the exact solve."""
     ctx = result._context
     t0 = time.perf_counter()

@@ -14,15 +14,20 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import FrozenInstanceError, dataclass, field
 from decimal import Decimal
-from typing import Any, TypeAlias
+from typing import Any, Generic, TypeAlias, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 #: identifier of a demand or an offer: any hashable (int, str, UUID...)
 Id: TypeAlias = Hashable
+#: type of the demand ids of one problem, carried to its result (e.g. ``int``)
+DemandId = TypeVar("DemandId", bound=Hashable)
+#: type of the offer ids of one problem, carried to its result
+OfferId = TypeVar("OfferId", bound=Hashable)
+_T = TypeVar("_T")
 
 FloatArray: TypeAlias = npt.NDArray[np.float64]
 IntArray: TypeAlias = npt.NDArray[np.int64]
@@ -154,7 +159,7 @@ DEMAND_RULES: tuple[_Rule, ...] = (_LAT, _LON, _WEIGHT, _MAX_KM)
 OFFER_RULES: tuple[_Rule, ...] = (_LAT, _LON, _CAPACITY, _MAX_KM, _MIN_WEIGHT)
 
 
-def _check_record(kind: str, record: Demand | Offer, rules: tuple[_Rule, ...]) -> None:
+def _check_record(kind: str, record: Demand[Any] | Offer[Any], rules: tuple[_Rule, ...]) -> None:
     """Raise :class:`InvalidProblem` for the first field of ``record`` a rule refuses."""
     rid = record.id
     try:
@@ -192,8 +197,25 @@ def _frozen_tags(kind: str, rid: object, attr: str, value: Iterable[str]) -> fro
 # ---------------------------------------------------------------- records
 
 
+def _frozen_setattr(self: object, name: str, value: object) -> None:
+    raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+
+def subscriptable(cls: type[_T]) -> type[_T]:
+    """Let a frozen, slotted, generic dataclass be built as ``Demand[int](...)``.
+
+    ``Demand[int](...)`` sets ``__orig_class__`` on the new record and ignores the
+    AttributeError a frozen record raises; but before Python 3.13 the ``__setattr__`` of
+    a slotted frozen dataclass raises TypeError there (it names the class as it was before
+    ``slots=True`` rebuilt it).  Every assignment is refused anyway: say so plainly.
+    """
+    setattr(cls, "__setattr__", _frozen_setattr)  # noqa: B010 - mypy refuses a direct assignment to a method
+    return cls
+
+
+@subscriptable
 @dataclass(frozen=True, slots=True)
-class Demand:
+class Demand(Generic[DemandId]):
     """A patient request: where, how urgent (``weight`` > 0), how far, which needs.
 
     ``tags`` are the needs every candidate offer must accept (e.g. ``"visite_domicile"``).
@@ -201,7 +223,7 @@ class Demand:
     kept as given.
     """
 
-    id: Id
+    id: DemandId
     lat: float
     lon: float
     weight: float
@@ -214,8 +236,9 @@ class Demand:
         object.__setattr__(self, "tags", _frozen_tags("demand", self.id, "tags", self.tags))
 
 
+@subscriptable
 @dataclass(frozen=True, slots=True)
-class Offer:
+class Offer(Generic[OfferId]):
     """A GP's remaining new-patient capacity, or one SNP slot (then ``capacity=1``).
 
     ``min_weight`` > 0 restricts the offer to priority patients ("patients prioritaires").
@@ -224,7 +247,7 @@ class Offer:
     the caller builds those offers, nothing else differs.
     """
 
-    id: Id
+    id: OfferId
     lat: float
     lon: float
     capacity: int
@@ -238,7 +261,7 @@ class Offer:
 
 
 @dataclass(frozen=True)
-class Problem:
+class Problem(Generic[DemandId, OfferId]):
     """Demands, offers, the price of one km, forbidden pairs and pinned pairs.
 
     ``forbidden`` holds ``(demand_id, offer_id)`` pairs never to propose; ``pinned`` maps a
@@ -248,11 +271,11 @@ class Problem:
     same rules; :class:`InvalidProblem` names the first culprit.
     """
 
-    demands: Sequence[Demand]
-    offers: Sequence[Offer]
+    demands: Sequence[Demand[DemandId]]
+    offers: Sequence[Offer[OfferId]]
     km_cost: float = 1.0
-    forbidden: Iterable[tuple[Id, Id]] = ()
-    pinned: Mapping[Id, Id] = field(default_factory=dict)
+    forbidden: Iterable[tuple[DemandId, OfferId]] = ()
+    pinned: Mapping[DemandId, OfferId] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Materialise once: a generator would be consumed by the first solve.
@@ -263,7 +286,7 @@ class Problem:
         _validate(self)
 
 
-def _as_pair(value: Any) -> tuple[Id, Id]:
+def _as_pair(value: Any) -> tuple[Any, Any]:
     try:
         demand_id, offer_id = value
     except (TypeError, ValueError):
@@ -277,13 +300,13 @@ def _as_pair(value: Any) -> tuple[Id, Id]:
 
 
 @dataclass(eq=False)
-class Compiled:
+class Compiled(Generic[DemandId, OfferId]):
     """A validated problem as column arrays, records indexed by input position."""
 
-    demands: tuple[Demand, ...]
-    offers: tuple[Offer, ...]
-    d_index: dict[Id, int]
-    o_index: dict[Id, int]
+    demands: tuple[Demand[DemandId], ...]
+    offers: tuple[Offer[OfferId], ...]
+    d_index: dict[DemandId, int]
+    o_index: dict[OfferId, int]
     km_cost: float
     d_lat: FloatArray
     d_lon: FloatArray
@@ -300,20 +323,20 @@ class Compiled:
     masks: tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]] | None = None
 
 
-def compile_problem(problem: Problem) -> Compiled:
+def compile_problem(problem: Problem[DemandId, OfferId]) -> Compiled[DemandId, OfferId]:
     """Validate ``problem`` (again) and turn it into arrays; raises :class:`InvalidProblem`."""
     c = _validate(problem)
     c.masks = tag_masks(c.demands, c.offers)
     return c
 
 
-def _validate(problem: Problem) -> Compiled:
+def _validate(problem: Problem[DemandId, OfferId]) -> Compiled[DemandId, OfferId]:
     """Every rule, on whole columns: the records' own rules, then the problem's."""
     demands = tuple(problem.demands)
     offers = tuple(problem.offers)
     km_cost = _check_km_cost(problem.km_cost)
-    d_index = _index(demands, "demand", Demand)
-    o_index = _index(offers, "offer", Offer)
+    d_index: dict[DemandId, int] = _index(demands, "demand", Demand)
+    o_index: dict[OfferId, int] = _index(offers, "offer", Offer)
     d_cols = _columns(demands, "demand", DEMAND_RULES)
     o_cols = _columns(offers, "offer", OFFER_RULES)
     capacity = o_cols["capacity"].astype(np.int64)
@@ -366,7 +389,7 @@ def _validate(problem: Problem) -> Compiled:
 
 
 def _columns(
-    records: Sequence[Demand] | Sequence[Offer], kind: str, rules: tuple[_Rule, ...]
+    records: Sequence[Demand[Any]] | Sequence[Offer[Any]], kind: str, rules: tuple[_Rule, ...]
 ) -> dict[str, npt.NDArray[Any]]:
     """One array per field; raises for the first record a rule refuses, as it would alone.
 
@@ -398,8 +421,8 @@ def _columns(
     return columns
 
 
-def _index(records: Sequence[Any], kind: str, cls: type[Demand] | type[Offer]) -> dict[Id, int]:
-    index: dict[Id, int] = {}
+def _index(records: Sequence[Any], kind: str, cls: type[Demand[Any]] | type[Offer[Any]]) -> dict[Any, int]:
+    index: dict[Any, int] = {}
     for k, r in enumerate(records):
         if not isinstance(r, cls):
             raise InvalidProblem(f"{kind} #{k} is {_a(type(r).__name__)}, not {_a(cls.__name__)}", r)
@@ -417,7 +440,7 @@ def _a(noun: str) -> str:
 
 
 def _lookup_pair(
-    pair: tuple[Id, Id], d_index: dict[Id, int], o_index: dict[Id, int], what: str
+    pair: tuple[Any, Any], d_index: dict[Any, int], o_index: dict[Any, int], what: str
 ) -> tuple[int, int]:
     d_id, o_id = pair
     try:
@@ -433,7 +456,7 @@ def _lookup_pair(
 
 
 def tag_masks(
-    demands: Sequence[Demand], offers: Sequence[Offer]
+    demands: Sequence[Demand[Any]], offers: Sequence[Offer[Any]]
 ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]] | None:
     """Bit masks of required / accepted tags (one uint64 word per 64 distinct tags)."""
     bit: dict[Hashable, int] = {}

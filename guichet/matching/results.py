@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic
 
 import numpy as np
 import numpy.typing as npt
@@ -29,10 +29,12 @@ from guichet.matching.model import (
     TOO_FAR_FOR_PRIORITY,
     BoolArray,
     Demand,
+    DemandId,
     FloatArray,
-    Id,
     IntArray,
     Offer,
+    OfferId,
+    subscriptable,
 )
 
 # Stage reached by a pair within reach, in filter order: a pair that fails the tags test
@@ -48,11 +50,12 @@ STAGE_REASON = {
 }
 
 
+@subscriptable
 @dataclass(frozen=True, slots=True)
-class Option:
+class Option(Generic[OfferId]):
     """One offer within reach of a demand, and what became of the pair."""
 
-    offer_id: Id
+    offer_id: OfferId
     distance_km: float
     value: float
     #: "chosen", "eligible" (allowed, worth it, had capacity) or the reason code that
@@ -62,13 +65,14 @@ class Option:
     price: float | None
 
 
+@subscriptable
 @dataclass(frozen=True, slots=True)
-class Explanation:
+class Explanation(Generic[DemandId, OfferId]):
     """Why a demand got, or did not get, an offer."""
 
-    demand_id: Id
+    demand_id: DemandId
     status: str  # "pinned", "assigned" or "unassigned"
-    offer_id: Id | None
+    offer_id: OfferId | None
     reason: str | None
     distance_km: float | None
     value: float | None
@@ -80,19 +84,19 @@ class Explanation:
     #: 1 = the chosen offer is this demand's most valuable eligible option
     rank: int | None
     #: most valuable eligible option not taken (for unassigned: the nearest miss)
-    best_alternative: Option | None
+    best_alternative: Option[OfferId] | None
     #: for capacity_taken: how much more value the demand would have needed
     shortfall: float | None
-    options: tuple[Option, ...]
+    options: tuple[Option[OfferId], ...]
 
 
 @dataclass(eq=False)
-class Context:
+class Context(Generic[DemandId, OfferId]):
     """Arrays kept from the solve, for explanations computed on demand."""
 
-    demands: Sequence[Demand]
-    offers: Sequence[Offer]
-    demand_index: dict[Id, int]
+    demands: Sequence[Demand[DemandId]]
+    offers: Sequence[Offer[OfferId]]
+    demand_index: dict[DemandId, int]
     km_cost: float
     pinned: dict[int, int]
     reach_i: IntArray
@@ -105,29 +109,29 @@ class Context:
 
 
 @dataclass(frozen=True)
-class Result:
-    """Outcome of :func:`guichet.matching.solve`."""
+class Result(Generic[DemandId, OfferId]):
+    """Outcome of :func:`guichet.matching.solve`; its ids have the problem's types."""
 
     #: demand id → offer id, pinned pairs included, in demand input order
-    assignments: dict[Id, Id]
+    assignments: dict[DemandId, OfferId]
     #: demand id → reason code, in demand input order
-    unassigned: dict[Id, str]
+    unassigned: dict[DemandId, str]
     #: Σ (weight − km_cost × distance) over ``assignments``, pinned pairs included
     objective: float
     stats: dict[str, Any]
-    _context: Context = field(repr=False, compare=False)
+    _context: Context[DemandId, OfferId] = field(repr=False, compare=False)
 
-    def explain(self, demand_id: Id) -> Explanation:
+    def explain(self, demand_id: DemandId) -> Explanation[DemandId, OfferId]:
         """Explain one demand's outcome (computed on demand; cheap)."""
         return _explain(self._context, self.assignments, self.unassigned, demand_id)
 
     @property
-    def explanations(self) -> Mapping[Id, Explanation]:
+    def explanations(self) -> Mapping[DemandId, Explanation[DemandId, OfferId]]:
         """Lazy mapping demand id → :class:`Explanation`."""
         return _LazyExplanations(self)
 
     @property
-    def offer_prices(self) -> dict[Id, float]:
+    def offer_prices(self) -> dict[OfferId, float]:
         """Shadow price per offer: the value a further demand would need to get a place."""
         ctx = self._context
         return {
@@ -137,23 +141,25 @@ class Result:
         }
 
 
-class _LazyExplanations(Mapping[Id, Explanation]):
-    def __init__(self, result: Result) -> None:
+class _LazyExplanations(Mapping[DemandId, Explanation[DemandId, OfferId]]):
+    def __init__(self, result: Result[DemandId, OfferId]) -> None:
         self._result = result
 
-    def __getitem__(self, key: Id) -> Explanation:
+    def __getitem__(self, key: DemandId) -> Explanation[DemandId, OfferId]:
         if key not in self._result._context.demand_index:
             raise KeyError(key)
         return self._result.explain(key)
 
-    def __iter__(self) -> Iterator[Id]:
+    def __iter__(self) -> Iterator[DemandId]:
         return (d.id for d in self._result._context.demands)
 
     def __len__(self) -> int:
         return len(self._result._context.demands)
 
 
-def explain(result: Result, demand_id: Id) -> Explanation:
+def explain(
+    result: Result[DemandId, OfferId], demand_id: DemandId
+) -> Explanation[DemandId, OfferId]:
     """Explain one demand's outcome; same as ``result.explain(demand_id)``."""
     return result.explain(demand_id)
 
@@ -180,8 +186,11 @@ def unassigned_reasons(n: int, reach_i: IntArray, stage: npt.NDArray[np.int8], p
 
 
 def _explain(
-    ctx: Context, assignments: dict[Id, Id], unassigned: dict[Id, str], demand_id: Id
-) -> Explanation:
+    ctx: Context[DemandId, OfferId],
+    assignments: dict[DemandId, OfferId],
+    unassigned: dict[DemandId, str],
+    demand_id: DemandId,
+) -> Explanation[DemandId, OfferId]:
     try:
         i = ctx.demand_index[demand_id]
     except (KeyError, TypeError):
@@ -192,7 +201,7 @@ def _explain(
     dists = ctx.reach_d[lo:hi]
     stages = ctx.stage[lo:hi]
     chosen = int(ctx.assigned[i])
-    options: list[Option] = []
+    options: list[Option[OfferId]] = []
     for j, dist, st in zip(js.tolist(), dists.tolist(), stages.tolist(), strict=True):
         price = float(ctx.price[j])
         status = (
@@ -253,7 +262,7 @@ def _explain(
             options=tuple(options),
         )
     reason = unassigned[demand_id]
-    best: Option | None = None
+    best: Option[OfferId] | None = None
     shortfall: float | None = None
     if eligible:
         # The nearest miss: the option whose value falls shortest of the offer's price.

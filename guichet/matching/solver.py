@@ -59,9 +59,10 @@ from guichet.matching.geo import haversine_np, reach_pairs
 from guichet.matching.model import (
     BoolArray,
     Compiled,
+    DemandId,
     FloatArray,
-    Id,
     IntArray,
+    OfferId,
     Problem,
     compile_problem,
 )
@@ -91,7 +92,7 @@ class _Pairs:
     n_allowed: int  # within reach, tags, minimum weight, not forbidden
 
 
-def _pairs(c: Compiled, free_idx: IntArray, cap_left: IntArray) -> _Pairs:
+def _pairs(c: Compiled[Any, Any], free_idx: IntArray, cap_left: IntArray) -> _Pairs:
     """Pairs within reach of the demands ``free_idx``, filtered stage by stage."""
     k = len(c.offers)
     ri, rj, rd = reach_pairs(
@@ -119,11 +120,14 @@ def _pairs(c: Compiled, free_idx: IntArray, cap_left: IntArray) -> _Pairs:
     return _Pairs(ri, rj, rd, stage, value, worth, n_allowed)
 
 
-def solve(problem: Problem, *, _scale: float | None = None) -> Result:
+def solve(
+    problem: Problem[DemandId, OfferId], *, _scale: float | None = None
+) -> Result[DemandId, OfferId]:
     """Solve the matching problem exactly; see the module docstring for the method.
 
-    Raises :class:`~guichet.matching.model.InvalidProblem` (a ``ValueError``) naming the
-    first invalid record.  ``_scale`` forces the integer core's cost scale (tests only).
+    The result's ids have the problem's types (``Problem[int, str]`` gives
+    ``Result[int, str]``).  Raises :class:`~guichet.matching.model.InvalidProblem` (a
+    ``ValueError``) naming the first invalid record.  ``_scale`` forces the integer core's cost scale (tests only).
     """
     t0 = time.perf_counter()
     c = compile_problem(problem)
@@ -154,8 +158,8 @@ def solve(problem: Problem, *, _scale: float | None = None) -> Result:
     if c.pinned:
         pin_taken[pairs.reach_i[pairs.worth & (c.capacity[pairs.reach_j] > 0)]] = True
     reasons = unassigned_reasons(n, pairs.reach_i, pairs.stage, pin_taken)
-    assignments: dict[Id, Id] = {}
-    unassigned: dict[Id, str] = {}
+    assignments: dict[DemandId, OfferId] = {}
+    unassigned: dict[DemandId, str] = {}
     for d, j, reason in zip(c.demands, assigned.tolist(), reasons, strict=True):
         if j >= 0:
             assignments[d.id] = c.offers[j].id
