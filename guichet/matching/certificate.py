@@ -24,8 +24,17 @@ With the prices, ``u_i = max(0, max_k v_ik − p_k)`` and ``Σ u_i + Σ cap_j p_
 upper bound on every solution; bound − objective (``stats["optimality_gap"]``) proves how
 far from optimal the answer can be (0 up to float rounding).
 
-Relaxations below ``tol`` are ignored, so values spread over more than ~10 orders of
-magnitude would be matched only to ``tol``; the optimality gap tells.
+Tolerance
+---------
+Relaxations below ``tol`` are ignored, so an exchange worth less than 1e-10 of the
+largest value may be left unmade.  Two consequences are handled here and in ``solve``:
+
+* a waiting demand whose every value is below ``tol`` may sit next to a free place it
+  could take; :func:`fill_free_places` gives it the place (an exact gain, no float
+  comparison of exchanges involved), so ``capacity_taken`` is always true;
+* unmade exchanges add up in the gap: ``solve`` refuses a result whose certified gap
+  exceeds :data:`GAP_REL_TOL` of the bound (the weight-span rule of
+  :mod:`guichet.matching.model` keeps inputs far from that).
 """
 
 from __future__ import annotations
@@ -39,6 +48,8 @@ from guichet.matching.model import FloatArray, IntArray
 
 #: relative gain a float exchange must bring to count as an improvement
 REL_TOL = 1e-10
+#: the certified optimality gap a result may have, relative to the LP bound
+GAP_REL_TOL = 1e-9
 # Above this many exchange-graph cells the dense aggregation would cost too much memory.
 DENSE_CELLS = 6_000_000
 
@@ -70,7 +81,9 @@ def certify(
     price = np.zeros(k, np.float64)
     if ei.size == 0:
         return Certificate(assigned, price, 0, 0)
-    tol = REL_TOL * max(1.0, float(ev.max()))
+    # Relative to the largest value only (all values are > 0): an absolute floor would
+    # make every exchange of a problem whose values are all tiny look like noise.
+    tol = REL_TOL * float(ev.max())
     act_o = np.flatnonzero(np.bincount(ej, minlength=k))
     no = act_o.size
     onode = np.full(k, -1, np.int64)
@@ -130,6 +143,29 @@ def certify(
                 else:  # t → h or t → Z: demand i now takes offer t
                     assigned[i] = int(ej[q])
                     a_val[i] = float(ev[q])
+
+
+def fill_free_places(ei: IntArray, ej: IntArray, ev: FloatArray, cap: IntArray, assigned: IntArray) -> int:
+    """Give each free place to a waiting demand with an eligible pair there, best value first.
+
+    The repair ignores gains below its tolerance, so it may leave a demand whose values
+    are all that small waiting next to a free place; placing it only adds a positive
+    value.  ``assigned`` is updated in place; returns how many demands were placed.
+    """
+    load = np.bincount(assigned[assigned >= 0], minlength=cap.size)
+    cand = np.flatnonzero((assigned[ei] < 0) & (load[ej] < cap[ej]))
+    if cand.size == 0:
+        return 0
+    left = (cap - load).tolist()
+    placed = 0
+    # Stable sort: equal values in (demand, offer) input order, as everywhere else.
+    for q in cand[np.argsort(-ev[cand], kind="stable")].tolist():
+        i, j = int(ei[q]), int(ej[q])
+        if assigned[i] < 0 and left[j] > 0:
+            assigned[i] = j
+            left[j] -= 1
+            placed += 1
+    return placed
 
 
 def dual_bound(ei: IntArray, ej: IntArray, ev: FloatArray, cap: IntArray, price: FloatArray) -> float:

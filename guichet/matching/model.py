@@ -4,9 +4,9 @@ Each numeric field has one rule (:class:`_Rule`: a real number, finite, within b
 A record applies its rules when it is built; :func:`compile_problem`, which ``solve``
 calls, applies the very same rules again to whole columns — a record may have been
 altered since — and turns the problem into the arrays the solver works on.  Problem-level
-rules (record types, unique ids, known ids in pinned/forbidden pairs, pins that fit the
-capacity and are not forbidden) likewise run when the problem is built and again in
-``solve``, through the same function.
+rules (record types, unique ids, weights within :data:`MAX_WEIGHT_SPAN` of each other,
+known ids in pinned/forbidden pairs, pins that fit the capacity and are not forbidden)
+likewise run when the problem is built and again in ``solve``, through the same function.
 """
 
 from __future__ import annotations
@@ -73,6 +73,11 @@ class InvalidProblem(ValueError):
 
 #: the most places one offer may declare; keeps every count of places far inside int64
 MAX_CAPACITY = 1_000_000_000
+#: largest ratio between two demands' weights.  The float certificate compares values to
+#: 1e-10 of the largest (see guichet.matching.certificate), so within this span even the
+#: least urgent demand is matched to 1e-4 of its own weight; beyond ~1e10 it could no
+#: longer be told from zero and was left waiting next to free places.
+MAX_WEIGHT_SPAN = 1e6
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +345,7 @@ def _validate(problem: Problem[DemandId, OfferId]) -> Compiled[DemandId, OfferId
     d_cols = _columns(demands, "demand", DEMAND_RULES)
     o_cols = _columns(offers, "offer", OFFER_RULES)
     capacity = o_cols["capacity"].astype(np.int64)
+    _check_weight_span(demands, d_cols["weight"])
 
     n_off = len(offers)
     keys: list[int] = []
@@ -386,6 +392,21 @@ def _validate(problem: Problem[DemandId, OfferId]) -> Compiled[DemandId, OfferId
         forbidden=forbidden,
         pinned=pinned,
     )
+
+
+def _check_weight_span(demands: Sequence[Demand[Any]], weight: FloatArray) -> None:
+    if weight.size == 0:
+        return
+    lo, hi = int(np.argmin(weight)), int(np.argmax(weight))
+    if weight[lo] * MAX_WEIGHT_SPAN < weight[hi]:
+        small, large = demands[lo], demands[hi]
+        raise InvalidProblem(
+            f"demand {small.id!r}: weight {small.weight!r} is below {1.0 / MAX_WEIGHT_SPAN:g} of "
+            f"the largest weight {large.weight!r} (demand {large.id!r}); the engine compares "
+            f"values to 1e-10 of the largest, so weights may span a factor {MAX_WEIGHT_SPAN:g} "
+            "at most: rescale them",
+            small.id,
+        )
 
 
 def _columns(

@@ -21,8 +21,10 @@ How it is solved exactly
 3. Core (:mod:`guichet.matching.flow`): OR-Tools min-cost flow on values scaled and
    rounded to integers — optimal for the rounded values only.
 4. Certificate and repair (:mod:`guichet.matching.certificate`), in floats: negative
-   cycles of the exchange graph are cancelled until none is left; the offer prices that
-   prove it give an LP upper bound, and ``stats["optimality_gap"]`` = bound − objective.
+   cycles of the exchange graph are cancelled until none is left, free places go to
+   waiting demands that can take them; the offer prices give an LP upper bound, and
+   ``stats["optimality_gap"]`` = bound − objective.  A result whose gap exceeds 1e-9 of
+   the bound is refused (:class:`~guichet.matching.model.InvalidProblem`), never returned.
 5. Results (:mod:`guichet.matching.results`): assignments, reason codes, statistics, and
    explanations computed on demand.
 
@@ -53,7 +55,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from guichet.matching.certificate import certify, dual_bound
+from guichet.matching.certificate import GAP_REL_TOL, certify, dual_bound, fill_free_places
 from guichet.matching.flow import solve_flow
 from guichet.matching.geo import haversine_np, reach_pairs
 from guichet.matching.model import (
@@ -62,6 +64,7 @@ from guichet.matching.model import (
     DemandId,
     FloatArray,
     IntArray,
+    InvalidProblem,
     OfferId,
     Problem,
     compile_problem,
@@ -149,6 +152,7 @@ def solve(
     flow_assigned, scale = solve_flow(n, k, ei, ej, ev, cap_left, _scale)
     t_flow = time.perf_counter()
     cert = certify(n, k, ei, ej, ev, cap_left, flow_assigned)
+    n_filled = fill_free_places(ei, ej, ev, cap_left, cert.assigned)
     t_cert = time.perf_counter()
     chosen = cert.assigned
     assigned[chosen >= 0] = chosen[chosen >= 0]
@@ -177,6 +181,15 @@ def solve(
     free_objective = math.fsum(values)
     dual = dual_bound(ei, ej, ev, cap_left, cert.price)
     gap = max(0.0, dual - free_objective)
+    if gap > GAP_REL_TOL * dual:
+        top = int(ei[np.argmax(ev)])
+        raise InvalidProblem(
+            f"the matching is certified only within {gap:.3g} of the optimum, above the "
+            f"tolerance {GAP_REL_TOL:g} × bound = {GAP_REL_TOL * dual:.3g}: pair values span "
+            f"too many orders of magnitude (the largest, {float(ev.max()):.6g}, is demand "
+            f"{c.demands[top].id!r}'s); rescale the weights or km_cost",
+            c.demands[top].id,
+        )
 
     price = np.full(k, np.nan)
     active = np.zeros(k, bool)
@@ -196,6 +209,7 @@ def solve(
         "int_scale": scale,
         "bf_iterations": cert.iterations,
         "float_cycles_cancelled": cert.cycles,
+        "n_filled_after_repair": n_filled,
         "dual_bound": dual + math.fsum(pinned_values),
         "optimality_gap": gap,
         "seconds_pairs": t_pairs - t0,

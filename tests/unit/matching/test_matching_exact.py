@@ -110,7 +110,10 @@ def check_constraints(p: Problem, r) -> None:
         any_reach = any(in_reach(d, o)[0] for o in p.offers)
         assert (reason == NO_OFFER_IN_REACH) == (not any_reach)
         if reason == CAPACITY_TAKEN:
-            assert any(allowed(p, d, o)[0] and allowed(p, d, o)[1] > 0 for o in p.offers)
+            worth = [o for o in p.offers if allowed(p, d, o)[0] and allowed(p, d, o)[1] > 0]
+            assert worth
+            # ...and it is true: every such offer is full.
+            assert all(load.get(o.id, 0) >= o.capacity for o in worth), d_id
 
 
 # ---------------------------------------------------------------- tiny random instances
