@@ -68,7 +68,6 @@ class InvalidProblem(ValueError):
         self.culprit = culprit
 
 
-
 # ---------------------------------------------------------------- rules
 
 #: the most places one offer may declare; keeps every count of places far inside int64

@@ -130,7 +130,9 @@ def solve(
 
     The result's ids have the problem's types (``Problem[int, str]`` gives
     ``Result[int, str]``).  Raises :class:`~guichet.matching.model.InvalidProblem` (a
-    ``ValueError``) naming the first invalid record.  ``_scale`` forces the integer core's cost scale (tests only).
+    ``ValueError``) naming the first invalid record, or the demand that sets the scale
+    when values span too widely to be certified within 1e-9 of the optimum.  ``_scale``
+    forces the integer core's cost scale (tests only).
     """
     t0 = time.perf_counter()
     c = compile_problem(problem)
