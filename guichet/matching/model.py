@@ -479,24 +479,29 @@ def tag_masks(
     demands: Sequence[Demand[Any]], offers: Sequence[Offer[Any]]
 ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]] | None:
     """Bit masks of required / accepted tags (one uint64 word per 64 distinct tags)."""
+    required = _tag_sets(demands, "demand", "tags")
     bit: dict[Hashable, int] = {}
-    for d in demands:
-        for t in _frozen_tags("demand", d.id, "tags", d.tags):
+    for tags in required:
+        for t in tags:
             bit.setdefault(t, len(bit))
     if not bit:
         return None
     words = (len(bit) + 63) // 64
     dm = np.zeros((len(demands), words), np.uint64)
     om = np.zeros((len(offers), words), np.uint64)
-    for k, d in enumerate(demands):
-        _set_bits(dm[k], bit, _frozen_tags("demand", d.id, "tags", d.tags))
-    for k, o in enumerate(offers):
-        _set_bits(om[k], bit, _frozen_tags("offer", o.id, "accepts", o.accepts))
+    for row, sets in ((dm, required), (om, _tag_sets(offers, "offer", "accepts"))):
+        for k, tags in enumerate(sets):
+            for t in tags:
+                b = bit.get(t)
+                if b is not None:
+                    row[k, b // 64] |= np.uint64(1 << (b % 64))
     return dm, om
 
 
-def _set_bits(row: npt.NDArray[np.uint64], bit: dict[Hashable, int], tags: frozenset[str]) -> None:
-    for t in tags:
-        b = bit.get(t)
-        if b is not None:
-            row[b // 64] |= np.uint64(1 << (b % 64))
+def _tag_sets(records: Sequence[Demand[Any]] | Sequence[Offer[Any]], kind: str, attr: str) -> list[frozenset[str]]:
+    """Each record's tags as its constructor leaves them (normalised again if altered since)."""
+    out: list[frozenset[str]] = []
+    for r in records:
+        tags = getattr(r, attr)
+        out.append(tags if type(tags) is frozenset else _frozen_tags(kind, r.id, attr, tags))
+    return out
