@@ -164,7 +164,7 @@ class BuiltProblem:
 
     kind: str
     territory: Territory
-    problem: Problem
+    problem: Problem[int, int]
     requests: dict[int, PatientRequest]
     #: offer id → doctor (MT: offer id is the doctor id; SNP: the slot id)
     doctors: dict[int, Doctor]
@@ -299,7 +299,7 @@ def build_mt_problem(db: Session, territory: Territory, *, now: datetime,
         for d in db.scalars(select(CapacityDeclaration).where(
             CapacityDeclaration.id.in_([decl_id for decl_id, _ in remaining.values()])))
     } if remaining else {}
-    offers: list[Offer] = []
+    offers: list[Offer[int]] = []
     offer_doctors: dict[int, Doctor] = {}
     for doctor in doctors:
         if doctor.id not in remaining:
@@ -321,7 +321,7 @@ def build_mt_problem(db: Session, territory: Territory, *, now: datetime,
         )
     } if waiting else set()
 
-    demands: list[Demand] = []
+    demands: list[Demand[int]] = []
     pins: dict[int, int] = {}
     pins_per_doctor: dict[int, int] = {}
     capacity_of = {o.id: o.capacity for o in offers}
@@ -400,7 +400,7 @@ class RunOutcome:
     approval_failures: list[tuple[int, str]] = field(default_factory=list)
 
 
-def _unplaced_reason(built: BuiltProblem, result: Result, request_id: int, code: str) -> tuple[str, str]:
+def _unplaced_reason(built: BuiltProblem, result: Result[int, int], request_id: int, code: str) -> tuple[str, str]:
     request = built.requests[request_id]
     if code == ALL_FORBIDDEN:
         expl = result.explain(request_id)
@@ -422,7 +422,7 @@ def _unplaced_reason(built: BuiltProblem, result: Result, request_id: int, code:
     return code, reason_text(code, max_km=float(request.patient.max_km), tags=tags)
 
 
-def _explanation(built: BuiltProblem, result: Result, request: PatientRequest, offer_id: int,
+def _explanation(built: BuiltProblem, result: Result[int, int], request: PatientRequest, offer_id: int,
                  doctor: Doctor, distance: float, is_pinned: bool) -> dict[str, Any]:
     expl = result.explain(request.id)
     flags = {k: v for k, v in (request.priority_breakdown or {}).items()}
@@ -483,7 +483,7 @@ def explanation_summary(data: dict[str, Any]) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
-def _outcome(built: BuiltProblem, result: Result, seconds: float) -> RunOutcome:
+def _outcome(built: BuiltProblem, result: Result[int, int], seconds: float) -> RunOutcome:
     placements: list[Placement] = []
     for request_id, offer_id in result.assignments.items():
         request = built.requests[request_id]
@@ -538,7 +538,7 @@ def _request_of(built: BuiltProblem, request_id: int) -> PatientRequest:
     return request
 
 
-def solve_built(built: BuiltProblem) -> tuple[Result, float]:
+def solve_built(built: BuiltProblem) -> tuple[Result[int, int], float]:
     started = time.perf_counter()
     result = solve(built.problem)
     return result, time.perf_counter() - started
@@ -721,7 +721,7 @@ def build_snp_problem(db: Session, territory: Territory, *, now: datetime,
     requests = snp_board_requests(db, territory, now=now)
     free = snp_free_slots(db, territory, now=now)
     built = BuiltProblem(kind="snp", territory=territory, problem=Problem((), ()), requests={}, doctors={})
-    offers = []
+    offers: list[Offer[int]] = []
     for slot in free:
         pos = doctor_position(slot.doctor)
         if pos is None:
@@ -730,7 +730,7 @@ def build_snp_problem(db: Session, territory: Territory, *, now: datetime,
                             accepts=offer_accepts(slot.doctor, None)))
         built.doctors[slot.id] = slot.doctor
         built.slots[slot.id] = slot
-    demands = []
+    demands: list[Demand[int]] = []
     forbidden: list[tuple[int, int]] = []
     for request in requests:
         refresh_priority(request, now=now)

@@ -15,12 +15,15 @@ from guichet.matching.model import (
     TAGS_NOT_ACCEPTED,
     TOO_FAR_FOR_PRIORITY,
     Demand,
+    DemandId,
     Id,
     InvalidProblem,
     Offer,
+    OfferId,
     Problem,
 )
-from guichet.matching.solver import Explanation, Option, Result, explain, solve
+from guichet.matching.results import Explanation, Option, Result, explain
+from guichet.matching.solver import solve
 
 MatchingResult = Result
 
@@ -35,11 +38,13 @@ __all__ = [
     "TAGS_NOT_ACCEPTED",
     "TOO_FAR_FOR_PRIORITY",
     "Demand",
+    "DemandId",
     "Explanation",
     "Id",
     "InvalidProblem",
     "MatchingResult",
     "Offer",
+    "OfferId",
     "Option",
     "Problem",
     "Result",

@@ -17,12 +17,14 @@ import time
 import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from guichet.matching.instances import HIGH_PRIORITY, SIZES, generate, load_communes
-from guichet.matching.solver import _ST_ELIGIBLE, Result, solve
+from guichet.matching.results import ST_ELIGIBLE, Result
+from guichet.matching.solver import solve
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +36,11 @@ class Greedy:
     seconds: float
 
 
-def greedy(result: Result) -> Greedy:
+def greedy(result: Result[Any, Any]) -> Greedy:
     """Best remaining pair first, on the same eligible pairs as the exact solve."""
     ctx = result._context
     t0 = time.perf_counter()
-    keep = np.flatnonzero(ctx.stage == _ST_ELIGIBLE)
+    keep = np.flatnonzero(ctx.stage == ST_ELIGIBLE)
     ei, ej = ctx.reach_i[keep], ctx.reach_j[keep]
     ev = ctx.weight[ei] - ctx.km_cost * ctx.reach_d[keep]
     order = np.argsort(-ev, kind="stable")

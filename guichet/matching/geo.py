@@ -143,6 +143,9 @@ def reach_pairs(
         pj = cand[cols]
         dist = _haversine_parts(rad_d[pi], cos_d[pi], d_lon[pi], rad_o[pj], cos_o[pj], o_lon[pj])
         keep = (dist <= d_max[pi]) & (dist <= o_max[pj])
+        if not keep.any():
+            # Every candidate passed the slack-widened cosine test but failed the exact one.
+            return None
         return pi[keep], pj[keep], dist[keep]
 
     # Measured: a thread pool over tiles gains nothing on 2 cores (memory-bound kernels).

@@ -129,7 +129,9 @@ def _place(
     return np.round(lat_out, 5), np.round(lon_out, 5)
 
 
-def generate(size: str, communes: Communes | None = None, km_cost: float = 2.0) -> Problem:
+def generate(
+    size: str, communes: Communes | None = None, km_cost: float = 2.0
+) -> Problem[str, str]:
     """Build the S, M or L benchmark problem; same ``size``, same problem, every time."""
     spec = SIZES[size]
     communes = load_communes() if communes is None else communes

@@ -289,8 +289,8 @@ def test_explanations() -> None:
     assert eb.shortfall is not None and eb.shortfall >= 0.0
     ec = gm.explain(r, "c")
     assert ec.reason == NO_OFFER_IN_REACH and ec.options == ()
-    for e in (ea, eb, ec):
-        assert isinstance(e.summary(), str) and e.summary()
+    # Codes and numbers only: sentences are guichet.assignment.explanations' business.
+    assert not hasattr(ea, "summary")
     assert set(r.explanations) == {"a", "b", "c"}
     assert r.explanations["b"] == eb
     with pytest.raises(KeyError):

@@ -110,7 +110,10 @@ def check_constraints(p: Problem, r) -> None:
         any_reach = any(in_reach(d, o)[0] for o in p.offers)
         assert (reason == NO_OFFER_IN_REACH) == (not any_reach)
         if reason == CAPACITY_TAKEN:
-            assert any(allowed(p, d, o)[0] and allowed(p, d, o)[1] > 0 for o in p.offers)
+            worth = [o for o in p.offers if allowed(p, d, o)[0] and allowed(p, d, o)[1] > 0]
+            assert worth
+            # ...and it is true: every such offer is full.
+            assert all(load.get(o.id, 0) >= o.capacity for o in worth), d_id
 
 
 # ---------------------------------------------------------------- tiny random instances
@@ -186,6 +189,57 @@ def test_float_repair_reaches_the_optimum_from_a_coarse_integer_solution(
     r = solve_internal(p, _scale=scale)
     check_constraints(p, r)
     assert math.isclose(r.objective, brute_force(p), rel_tol=1e-9, abs_tol=1e-9)
+
+
+def test_only_candidate_dropped_by_the_exact_distance_test() -> None:
+    # The KD-tree/cosine prefilter keeps (A, o) but the haversine test drops it (A's
+    # radius is 0, o is ~0.1 km away) and B is out of o's radius: no pair at all.
+    p = Problem(
+        [Demand("A", 45.0, 5.0, 10.0, 0.0), Demand("B", 45.01, 5.0, 10.0, 10.0)],
+        [Offer("o", 45.0009, 5.0, 1, 0.5)],
+    )
+    r = solve(p)
+    assert r.assignments == {}
+    assert r.unassigned == {"A": NO_OFFER_IN_REACH, "B": NO_OFFER_IN_REACH}
+    assert r.explain("A").options == ()
+
+
+def near_boundary_problem(seed: int) -> Problem:
+    """A tiny instance whose distances are of the order of the radii (~0.1 to 3 km).
+
+    Continuous positions within ~2 km and radii drawn around those distances put many
+    pairs right at the edge of reach, where the prefilter and the exact test disagree.
+    """
+    rng = random.Random(seed)
+
+    def radius() -> float:
+        return rng.choice([0.0, 0.5, 1.0, 2.0, rng.uniform(0.0, 3.0)])
+
+    demands = [
+        Demand(
+            i,
+            LAT0 + rng.uniform(0.0, 0.02),
+            LON0 + rng.uniform(0.0, 0.02),
+            rng.choice([1.0, 10.0]) + rng.random(),
+            radius(),
+        )
+        for i in range(rng.randint(1, 5))
+    ]
+    offers = [
+        Offer(f"o{j}", LAT0 + rng.uniform(0.0, 0.02), LON0 + rng.uniform(0.0, 0.02),
+              rng.randint(0, 2), radius())
+        for j in range(rng.randint(1, 3))
+    ]
+    return Problem(demands, offers, km_cost=rng.choice([0.0, 1.0, 5.0]))
+
+
+def test_near_boundary_instances_match_brute_force() -> None:
+    # About one instance in twenty of this family used to crash in reach_pairs.
+    for seed in range(1500):
+        p = near_boundary_problem(seed)
+        r = solve(p)
+        check_constraints(p, r)
+        assert math.isclose(r.objective, brute_force(p), rel_tol=1e-9, abs_tol=1e-9), seed
 
 
 # ---------------------------------------------------------------- LSA oracle
@@ -275,9 +329,9 @@ def test_float_repair_on_the_real_S_instance() -> None:
 @pytest.mark.parametrize("seed", range(3))
 def test_sparse_exchange_graph_path(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
     # Many offers (e.g. one per SNP slot) switch the exchange graph to sorted aggregation.
-    import guichet.matching.solver as solver_module
+    import guichet.matching.certificate as certificate_module
 
-    monkeypatch.setattr(solver_module, "_DENSE_CELLS", 0)
+    monkeypatch.setattr(certificate_module, "DENSE_CELLS", 0)
     p = medium_problem(seed)
     r = solve_internal(p, _scale=0.5)
     check_constraints(p, r)

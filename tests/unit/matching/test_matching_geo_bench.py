@@ -59,3 +59,15 @@ def test_bench_runs_on_S(capsys: pytest.CaptureFixture[str]) -> None:
 def test_bench_rejects_unknown_size() -> None:
     with pytest.raises(SystemExit):
         main(["--sizes", "XL"])
+
+
+def test_no_pair_when_every_candidate_fails_the_exact_test() -> None:
+    # The offer is ~0.1 km from the first demand, whose radius is 0: the cosine prefilter
+    # (with its slack) keeps the pair, the exact haversine test drops it, and no other
+    # pair survives.  This used to raise IndexError instead of returning no pair.
+    d_lat, d_lon = np.array([45.0, 45.01]), np.array([5.0, 5.0])
+    d_max = np.array([0.0, 10.0])
+    o_lat, o_lon, o_max = np.array([45.0009]), np.array([5.0]), np.array([0.5])
+    pi, pj, dist = reach_pairs(d_lat, d_lon, d_max, o_lat, o_lon, o_max)
+    assert pi.size == pj.size == dist.size == 0
+    assert brute_pairs(d_lat, d_lon, d_max, o_lat, o_lon, o_max) == []
