@@ -80,13 +80,13 @@ def register_cli(app: Flask) -> None:
     @click.option("--dry-run", is_flag=True, help="calculer et afficher sans rien enregistrer")
     def match(territory: str, dry_run: bool) -> None:
         """Run the médecin traitant matching of a territory (slug, name or id)."""
-        from guichet.assignment import matching_runs
+        from guichet.assignment import explanations, runs
 
         sessionmaker = current_app.extensions["guichet"]["sessionmaker"]
         with sessionmaker() as db:
             try:
                 place = geo.find_territory(db, territory)
-                outcome = matching_runs.run_mt(db, place, now=app_now(), dry_run=dry_run, source="cli")
+                outcome = runs.run_mt(db, place, now=app_now(), dry_run=dry_run, source="cli")
             except geo.UnknownTerritory as exc:
                 db.rollback()
                 fail(str(exc))
@@ -102,7 +102,7 @@ def register_cli(app: Flask) -> None:
         click.echo(f"Propositions : {s['n_assigned']} (dont {s['n_pinned']} fixées à la main), "
                    f"sans proposition : {s['n_unassigned']}")
         for code, count in sorted(s["unassigned_by_reason"].items()):
-            click.echo(f"  {matching_runs.reason_text(code)} : {count}")
+            click.echo(f"  {explanations.reason_text(code)} : {count}")
         click.echo(f"Temps de calcul : {seconds:.3f} s")
         if dry_run:
             click.echo("Simulation : rien n'a été enregistré.")

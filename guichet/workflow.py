@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from guichet.models import Proposal, RequestEvent
-from guichet.models.patients import PatientRequest, RequestKind, RequestStatus
+from guichet.models.patients import OPEN_REQUEST_STATUSES, PatientRequest, RequestKind, RequestStatus
 
 S = RequestStatus
 
@@ -37,9 +37,7 @@ REQUEST_TRANSITIONS: dict[str, dict[S, set[S]]] = {
     },
 }
 
-FINAL_REQUEST_STATUSES = frozenset(
-    {S.COMPLETED, S.NO_SHOW, S.WITHDRAWN, S.CANCELLED, S.EXPIRED}
-)
+FINAL_REQUEST_STATUSES = frozenset(set(S) - set(OPEN_REQUEST_STATUSES))
 
 #: staff must say why they cancel a request
 CANCEL_REASONS = {

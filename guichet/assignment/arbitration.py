@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from guichet.accounts import audit
 from guichet.assignment import proposals
-from guichet.assignment.matching_runs import distance_to, explanation_summary
+from guichet.assignment.explanations import explanation_summary
+from guichet.assignment.problems import distance_to
 from guichet.doctors import capacity
 from guichet.models import Doctor, PairExclusion, PatientRequest, Proposal, Territory, User
 from guichet.workflow import IllegalTransition

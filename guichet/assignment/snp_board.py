@@ -1,6 +1,6 @@
 """The unscheduled-care (SNP) board: today's and tomorrow's requests beside the free slots.
 
-Suggestions come from the matching engine (see matching_runs.solve_snp: one offer per
+Suggestions come from the matching engine (see runs.solve_snp: one offer per
 slot, only inside the patient's availability); booking, by suggestion or by hand, goes
 through guichet.doctors.slots.book, whose conditional UPDATE books a slot once at most, and
 which tells the patient through the outbox. A batch of bookings books each pair in its
@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from guichet.accounts import audit
-from guichet.assignment import matching_runs
+from guichet.assignment import problems
 from guichet.doctors import slots
 from guichet.models import PatientRequest, Slot, Territory, User
 from guichet.workflow import IllegalTransition
@@ -37,9 +37,9 @@ class BookingReport:
 
 def board(db: Session, territory: Territory, *, now: datetime) -> dict[str, Any]:
     """Requests and free slots for today and tomorrow (Europe/Paris)."""
-    requests = matching_runs.snp_board_requests(db, territory, now=now)
-    free = matching_runs.snp_free_slots(db, territory, now=now)
-    fits = {r.id: [s.id for s in free if matching_runs.slot_fits(r, s)] for r in requests}
+    requests = problems.snp_board_requests(db, territory, now=now)
+    free = problems.snp_free_slots(db, territory, now=now)
+    fits = {r.id: [s.id for s in free if problems.slot_fits(r, s)] for r in requests}
     return {"requests": requests, "slots": free, "fits": fits}
 
 
@@ -53,7 +53,7 @@ def _check(db: Session, territory: Territory, request_id: int, slot_id: int,
         raise BoardError("Créneau introuvable dans votre territoire.")
     if request.status != "waiting":
         raise BoardError(f"La demande {request.reference} n'est plus en attente.")
-    if not matching_runs.slot_fits(request, slot):
+    if not problems.slot_fits(request, slot):
         raise BoardError("Ce créneau ne correspond à aucune des disponibilités indiquées par le patient.")
     return request, slot
 

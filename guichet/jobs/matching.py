@@ -29,12 +29,12 @@ def nightly_matching(db: Session, *, now: datetime, settings: Mapping[str, Any])
     """Run the MT matching once a day for each territory with automatic matching.
 
     The drafts wait for the coordinators' review, or go to the GPs at once when the
-    territory allows automatic approval (matching_runs.run_mt does that). The scheduler
+    territory allows automatic approval (runs.run_mt does that). The scheduler
     ticks every few minutes: a territory runs at or after its own time of day (setting
     "nightly_matching_time"), and one already matched by the scheduler today is skipped,
     so a second run changes nothing.
     """
-    from guichet.assignment import matching_runs
+    from guichet.assignment import runs
 
     counts = {"territories": 0, "skipped": 0, "not_yet": 0, "drafts": 0, "sent": 0}
     territories = db.scalars(select(Territory).where(Territory.is_auto_matching).order_by(Territory.id))
@@ -45,7 +45,7 @@ def nightly_matching(db: Session, *, now: datetime, settings: Mapping[str, Any])
         if _already_ran_today(db, territory, now):
             counts["skipped"] += 1
             continue
-        outcome = matching_runs.run_mt(db, territory, now=now, source=SOURCE)
+        outcome = runs.run_mt(db, territory, now=now, source=SOURCE)
         counts["territories"] += 1
         counts["drafts"] += len(outcome.drafts)
         counts["sent"] += sum(1 for p in outcome.drafts if p.status == "sent")

@@ -55,10 +55,15 @@ class Sex(enum.StrEnum):
     OTHER = "X"
 
 
-#: the statuses of a request still in progress, for the partial unique index
+#: statuses of a request still in progress; the others are final. The workflow's rule, kept
+#: with the schema because the database's one-open-request-per-person index is built on it.
+OPEN_REQUEST_STATUSES = (
+    RequestStatus.TO_CONTACT, RequestStatus.SUBMITTED, RequestStatus.WAITING,
+    RequestStatus.PROPOSED, RequestStatus.MATCHED, RequestStatus.BOOKED,
+)
 OPEN_REQUEST_CONDITION = (
-    "identity_key IS NOT NULL AND status IN "
-    "('to_contact', 'submitted', 'waiting', 'proposed', 'matched', 'booked')"
+    "identity_key IS NOT NULL AND status IN ("
+    + ", ".join(f"'{status.value}'" for status in OPEN_REQUEST_STATUSES) + ")"
 )
 
 
@@ -214,9 +219,7 @@ class PatientRequest(Base):
 
     @property
     def is_closed(self) -> bool:
-        from guichet.workflow import is_final_request_status
-
-        return is_final_request_status(self.status)
+        return self.status not in OPEN_REQUEST_STATUSES
 
 
 class RequestEvent(Base):

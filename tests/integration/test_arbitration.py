@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from guichet.assignment import arbitration, matching_runs
+from guichet.assignment import arbitration, runs
 from guichet.doctors import capacity
 from guichet.models import AuditEvent, Notification, PairExclusion
 
@@ -26,7 +26,7 @@ def test_approving_selected_drafts_sends_them_and_takes_places(db, factory, now,
     a, b = _req(factory, territory), _req(factory, territory)
     gp = factory.doctor(territory=territory)
     decl = factory.declaration(gp, new_patients=5)
-    drafts = {p.request: p for p in matching_runs.run_mt(db, territory, now=now, user=staff).drafts}
+    drafts = {p.request: p for p in runs.run_mt(db, territory, now=now, user=staff).drafts}
     report = arbitration.approve(db, territory, [drafts[a].id], user=staff, now=now)
     assert report.approved == [drafts[a].id] and report.failed == []
     assert drafts[a].status == "sent" and a.status == "proposed" and drafts[a].approved_by_id == staff.id
@@ -44,7 +44,7 @@ def test_a_full_gp_fails_alone_and_the_rest_of_the_batch_is_approved(db, factory
     other_gp = factory.doctor(territory=territory)
     decl = factory.declaration(gp, new_patients=2)
     factory.declaration(other_gp, new_patients=1, max_km=1)
-    outcome = matching_runs.run_mt(db, territory, now=now, user=staff)
+    outcome = runs.run_mt(db, territory, now=now, user=staff)
     assert len(outcome.drafts) == 3
     # another coordinator used one of the GP's places meanwhile
     capacity.reserve(db, decl.id, today=now.date())
@@ -63,7 +63,7 @@ def test_gp_lowering_capacity_after_the_run_cannot_be_overcommitted(db, factory,
         _req(factory, territory)
     gp = factory.doctor(territory=territory)
     factory.declaration(gp, new_patients=3)
-    outcome = matching_runs.run_mt(db, territory, now=now, user=staff)
+    outcome = runs.run_mt(db, territory, now=now, user=staff)
     assert len(outcome.drafts) == 3
     new_decl, _ = capacity.declare(db, gp, now=now, new_patients=1, max_km=20)
     report = arbitration.approve(db, territory, [p.id for p in outcome.drafts], user=staff, now=now)
@@ -77,7 +77,7 @@ def test_a_proposal_of_another_territory_is_not_approved(db, factory, now, setup
     elsewhere = factory.territory()
     _req(factory, elsewhere)
     factory.declaration(factory.doctor(territory=elsewhere))
-    draft = matching_runs.run_mt(db, elsewhere, now=now).drafts[0]
+    draft = runs.run_mt(db, elsewhere, now=now).drafts[0]
     report = arbitration.approve(db, territory, [draft.id], user=staff, now=now)
     assert report.approved == [] and draft.status == "proposed"
     assert arbitration.territory_proposal(db, territory, draft.id) is None
@@ -87,7 +87,7 @@ def test_rejecting_a_draft_keeps_the_patient_waiting(db, factory, now, setup):
     territory, staff = setup
     request = _req(factory, territory)
     factory.declaration(factory.doctor(territory=territory))
-    draft = matching_runs.run_mt(db, territory, now=now).drafts[0]
+    draft = runs.run_mt(db, territory, now=now).drafts[0]
     arbitration.reject(db, draft, user=staff, now=now)
     assert draft.status == "cancelled" and request.status == "waiting"
     with pytest.raises(arbitration.ArbitrationError):
@@ -101,14 +101,14 @@ def test_reassigning_by_hand_pins_the_pair_and_reruns_keep_it(db, factory, now, 
     factory.declaration(near)
     far = factory.doctor(territory=territory, commune="26059")
     factory.declaration(far)
-    draft = matching_runs.run_mt(db, territory, now=now).drafts[0]
+    draft = runs.run_mt(db, territory, now=now).drafts[0]
     assert draft.doctor is near
     choices = arbitration.reassignable_doctors(db, request, now=now)
     assert [d for d, _, _ in choices] == [near, far]
     pinned = arbitration.reassign(db, request, far.id, user=staff, now=now)
     assert draft.status == "cancelled" and pinned.is_pinned and pinned.doctor is far
     assert pinned.distance_km == pytest.approx(7.3, abs=0.1)
-    again = matching_runs.run_mt(db, territory, now=now)
+    again = runs.run_mt(db, territory, now=now)
     assert again.drafts == [pinned] and pinned.status == "proposed"
 
 
@@ -141,10 +141,10 @@ def test_excluding_a_gp_forbids_the_pair_for_every_later_run(db, factory, now, s
     factory.declaration(near)
     far = factory.doctor(territory=territory, commune="26059")
     factory.declaration(far)
-    draft = matching_runs.run_mt(db, territory, now=now).drafts[0]
+    draft = runs.run_mt(db, territory, now=now).drafts[0]
     arbitration.exclude(db, draft, user=staff, now=now)
     assert draft.status == "cancelled" and request.status == "waiting"
     exclusion = db.scalar(select(PairExclusion).where(PairExclusion.patient_id == request.patient_id))
     assert (exclusion.doctor_id, exclusion.reason, exclusion.created_by_id) == (near.id, "excluded", staff.id)
-    again = matching_runs.run_mt(db, territory, now=now)
+    again = runs.run_mt(db, territory, now=now)
     assert [p.doctor for p in again.drafts] == [far]

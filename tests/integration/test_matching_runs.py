@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from guichet.assignment import matching_runs, proposals
+from guichet.assignment import problems, proposals, review, runs
 from guichet.models import MatchingRun, Notification, PairExclusion, Proposal
 from guichet.territories.geo import get_commune
 
@@ -29,7 +29,7 @@ def test_demands_are_waiting_mt_requests_weighted_by_their_refreshed_priority(db
     _request(factory, territory, request_fields={"kind": "snp"})
     factory.request(patient=_patient(factory, territory), status="submitted")
     waiting.priority_score = 0.0  # stale: the builder refreshes it with `now`
-    built = matching_runs.build_mt_problem(db, territory, now=now)
+    built = problems.build_mt_problem(db, territory, now=now)
     assert [d.id for d in built.problem.demands] == [waiting.id]
     demand = built.problem.demands[0]
     assert waiting.priority_score == 11.0  # 1 + 10 days waited
@@ -49,7 +49,7 @@ def test_offers_are_open_declarations_with_remaining_capacity_and_their_radius(d
     factory.doctor(territory=territory)  # never declared
     other = factory.doctor(territory=factory.territory())
     factory.declaration(other, new_patients=3)
-    built = matching_runs.build_mt_problem(db, territory, now=now)
+    built = problems.build_mt_problem(db, territory, now=now)
     assert [(o.id, o.capacity, o.max_km) for o in built.problem.offers] == [(open_gp.id, 2, 12.0)]
 
 
@@ -58,10 +58,10 @@ def test_needs_become_tags_the_gp_must_accept(db, factory, now, territory):
                        request_fields={"children_birth_dates": ["2020-05-01"]})
     gp = factory.doctor(territory=territory, has_step_free_access=True)
     factory.declaration(gp, accepts_children=True, does_home_visits=False)
-    built = matching_runs.build_mt_problem(db, territory, now=now)
+    built = problems.build_mt_problem(db, territory, now=now)
     assert built.problem.demands[0].tags == {"children", "home_visit", "step_free"}
     assert built.problem.offers[0].accepts == {"children", "step_free"}
-    outcome = matching_runs.run_mt(db, territory, now=now, dry_run=True)
+    outcome = runs.run_mt(db, territory, now=now, dry_run=True)
     assert outcome.placements == []
     [unplaced] = outcome.unplaced
     assert unplaced.request is request
@@ -72,9 +72,9 @@ def test_languages_are_a_preference_shown_in_the_explanation_not_a_constraint(db
     _request(factory, territory, languages=["ar"])
     gp = factory.doctor(territory=territory)
     factory.declaration(gp, languages=["ar", "en"])
-    built = matching_runs.build_mt_problem(db, territory, now=now)
+    built = problems.build_mt_problem(db, territory, now=now)
     assert built.problem.demands[0].tags == frozenset()
-    outcome = matching_runs.run_mt(db, territory, now=now, dry_run=True)
+    outcome = runs.run_mt(db, territory, now=now, dry_run=True)
     assert outcome.placements[0].explanation["languages"] == ["ar"]
     assert "langue partagée : ar" in outcome.placements[0].explanation["summary"]
 
@@ -85,9 +85,9 @@ def test_priority_only_gp_is_forbidden_for_patients_without_its_flags(db, factor
     css = _request(factory, territory, is_css=True, birth_date=date(1990, 1, 1))
     gp = factory.doctor(territory=territory)
     factory.declaration(gp, new_patients=5, is_priority_only=True, priority_flags=["ald"])
-    built = matching_runs.build_mt_problem(db, territory, now=now)
+    built = problems.build_mt_problem(db, territory, now=now)
     assert set(built.problem.forbidden) == {(plain.id, gp.id), (css.id, gp.id)}
-    outcome = matching_runs.run_mt(db, territory, now=now, dry_run=True)
+    outcome = runs.run_mt(db, territory, now=now, dry_run=True)
     assert [p.request for p in outcome.placements] == [ald]
     texts = {u.request.id: u.text for u in outcome.unplaced}
     assert texts == {plain.id: "médecins proches réservés aux patients prioritaires",
@@ -99,7 +99,7 @@ def test_priority_only_gp_without_listed_flags_takes_any_priority_patient(db, fa
     plain = _request(factory, territory, birth_date=date(1990, 1, 1))
     gp = factory.doctor(territory=territory)
     factory.declaration(gp, is_priority_only=True, priority_flags=[])
-    built = matching_runs.build_mt_problem(db, territory, now=now)
+    built = problems.build_mt_problem(db, territory, now=now)
     assert list(built.problem.forbidden) == [(plain.id, gp.id)]
     assert css.id not in {d for d, _ in built.problem.forbidden}
 
@@ -110,9 +110,9 @@ def test_declined_and_excluded_pairs_are_forbidden(db, factory, now, territory):
     factory.declaration(gp)
     db.add(PairExclusion(patient_id=request.patient_id, doctor_id=gp.id, reason="declined", created_dt=now))
     db.flush()
-    built = matching_runs.build_mt_problem(db, territory, now=now)
+    built = problems.build_mt_problem(db, territory, now=now)
     assert list(built.problem.forbidden) == [(request.id, gp.id)]
-    outcome = matching_runs.run_mt(db, territory, now=now, dry_run=True)
+    outcome = runs.run_mt(db, territory, now=now, dry_run=True)
     assert outcome.unplaced[0].text == "médecins proches déjà refusés ou exclus"
 
 
@@ -122,7 +122,7 @@ def test_unplaced_patients_get_their_reason_in_french(db, factory, now, territor
     late = _request(factory, territory, birth_date=date(1990, 1, 1))
     gp = factory.doctor(territory=territory, commune="26223")
     factory.declaration(gp, new_patients=1)
-    outcome = matching_runs.run_mt(db, territory, now=now, dry_run=True)
+    outcome = runs.run_mt(db, territory, now=now, dry_run=True)
     assert [p.request for p in outcome.placements] == [urgent]
     texts = {u.request.id: u.text for u in outcome.unplaced}
     assert texts[far.id] == "aucun médecin disponible à moins de 5 km"
@@ -134,7 +134,7 @@ def test_patient_whose_commune_has_no_position_is_reported(db, factory, now, ter
     request = _request(factory, territory, commune="26059")
     get_commune(db, "26059").lat = None
     db.flush()
-    outcome = matching_runs.run_mt(db, territory, now=now, dry_run=True)
+    outcome = runs.run_mt(db, territory, now=now, dry_run=True)
     assert [(u.request, u.text) for u in outcome.unplaced] == [(request, "commune sans coordonnées")]
 
 
@@ -144,7 +144,7 @@ def test_a_run_stores_the_run_and_its_drafts_in_the_session(db, factory, now, te
     second = _request(factory, territory)
     gp = factory.doctor(territory=territory)
     decl = factory.declaration(gp, new_patients=5)
-    outcome = matching_runs.run_mt(db, territory, now=now, user=staff)
+    outcome = runs.run_mt(db, territory, now=now, user=staff)
     run = outcome.run
     assert run.started_by_id == staff.id and run.kind == "mt"
     assert run.stats["n_demands"] == 2 and run.stats["n_assigned"] == 2 and run.stats["n_offers"] == 1
@@ -163,7 +163,7 @@ def test_a_dry_run_writes_nothing(db, factory, now, territory):
     _request(factory, territory)
     gp = factory.doctor(territory=territory)
     factory.declaration(gp)
-    outcome = matching_runs.run_mt(db, territory, now=now, dry_run=True)
+    outcome = runs.run_mt(db, territory, now=now, dry_run=True)
     assert len(outcome.placements) == 1 and outcome.run is None
     assert db.scalar(select(func.count()).select_from(MatchingRun)) == 0
     assert db.scalar(select(func.count()).select_from(Proposal)) == 0
@@ -177,11 +177,11 @@ def test_a_new_run_replaces_unreviewed_drafts_but_keeps_pinned_ones(db, factory,
     far = factory.doctor(territory=territory, commune="26059")
     far_decl = factory.declaration(far, new_patients=1)
     pinned = proposals.create_draft(db, pinned_req, far, now=now, declaration_id=far_decl.id, is_pinned=True)
-    first = matching_runs.run_mt(db, territory, now=now)
+    first = runs.run_mt(db, territory, now=now)
     old_draft = next(p for p in first.drafts if p.request is other)
     assert old_draft.doctor is near
-    second = matching_runs.run_mt(db, territory, now=now)
-    assert old_draft.status == "cancelled" and old_draft.cancel_reason == matching_runs.REPLACED_REASON
+    second = runs.run_mt(db, territory, now=now)
+    assert old_draft.status == "cancelled" and old_draft.cancel_reason == runs.REPLACED_REASON
     assert pinned.status == "proposed" and pinned in second.drafts
     # the pin used the far GP's only place: the other patient is proposed to the near GP again
     new_draft = next(p for p in second.drafts if p.request is other)
@@ -195,9 +195,9 @@ def test_pinned_pairs_use_capacity_so_no_new_draft_exceeds_it(db, factory, now, 
     gp = factory.doctor(territory=territory)
     decl = factory.declaration(gp, new_patients=1)
     proposals.create_draft(db, pinned_req, gp, now=now, declaration_id=decl.id, is_pinned=True)
-    built = matching_runs.build_mt_problem(db, territory, now=now)
+    built = problems.build_mt_problem(db, territory, now=now)
     assert built.problem.pinned == {pinned_req.id: gp.id}
-    outcome = matching_runs.run_mt(db, territory, now=now)
+    outcome = runs.run_mt(db, territory, now=now)
     assert [u.request for u in outcome.unplaced] == [urgent]
     assert outcome.unplaced[0].reason == "capacity_taken"
 
@@ -207,7 +207,7 @@ def test_automatic_approval_sends_the_drafts_at_once(db, factory, now, territory
     request = _request(factory, territory)
     gp = factory.doctor(territory=territory)
     decl = factory.declaration(gp)
-    outcome = matching_runs.run_mt(db, territory, now=now)
+    outcome = runs.run_mt(db, territory, now=now)
     assert outcome.drafts[0].status == "sent" and request.status == "proposed" and decl.committed == 1
     assert db.scalar(select(Notification).where(Notification.template == "proposal_to_gp"))
     assert outcome.run.stats["auto_approved"] == 1
@@ -218,8 +218,8 @@ def test_review_data_lists_drafts_and_unplaced_with_reasons(db, factory, now, te
     far = _request(factory, territory, commune="26117", max_km=5)
     gp = factory.doctor(territory=territory)
     factory.declaration(gp)
-    outcome = matching_runs.run_mt(db, territory, now=now)
-    data = matching_runs.review_data(db, outcome.run)
+    outcome = runs.run_mt(db, territory, now=now)
+    data = review.review_data(db, outcome.run)
     assert [p.request for p in data["proposals"]] == [placed]
     assert [(u["request"], u["text"]) for u in data["unplaced"]] == [(far, "aucun médecin disponible à moins de 5 km")]
     assert data["pending"] == 1

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from guichet.assignment import matching_runs, snp_board
+from guichet.assignment import problems, runs, snp_board
 from guichet.doctors import slots
 
 TODAY, TOMORROW = "2026-11-24", "2026-11-25"  # NOW is 10:00 in Paris on the 24th
@@ -40,10 +40,10 @@ def test_engine_pairs_only_inside_availability_and_prefers_the_earliest_slot(db,
     evening = factory.slot(gp, start=now + timedelta(hours=9))  # 19:00
     wants_evening = snp(factory, territory, (TODAY, "evening"))
     wants_morning = snp(factory, territory, (TODAY, "morning"), is_ald=True)
-    built = matching_runs.build_snp_problem(db, territory, now=now)
+    built = problems.build_snp_problem(db, territory, now=now)
     assert (wants_evening.id, morning_early.id) in built.problem.forbidden
     assert (wants_morning.id, evening.id) in built.problem.forbidden
-    outcome = matching_runs.solve_snp(db, territory, now=now)
+    outcome = runs.solve_snp(db, territory, now=now)
     chosen = {p.request: p.slot for p in outcome.placements}
     assert chosen == {wants_morning: morning_early, wants_evening: evening}
     assert morning_late.status == "free"  # suggestions book nothing
@@ -53,7 +53,7 @@ def test_request_without_a_fitting_slot_is_reported(db, factory, now, territory)
     gp = factory.doctor(territory=territory)
     factory.slot(gp, start=now + timedelta(hours=1))  # 11:00 today
     request = snp(factory, territory, (TOMORROW, "evening"))
-    outcome = matching_runs.solve_snp(db, territory, now=now)
+    outcome = runs.solve_snp(db, territory, now=now)
     assert [(u.request, u.text) for u in outcome.unplaced] == [
         (request, "aucun créneau libre pendant ses disponibilités")]
 
@@ -93,7 +93,7 @@ def test_waiting_hours_move_each_practices_patients_to_its_earliest_fitting_slot
     early = factory.slot(gp, start=now + timedelta(minutes=30))  # 10:30
     urgent = snp(factory, territory, (TODAY, "morning"), is_ald=True)
     other = snp(factory, territory, (TODAY, "morning"))
-    built = matching_runs.build_snp_problem(db, territory, now=now)
+    built = problems.build_snp_problem(db, territory, now=now)
     # whatever the engine's tie-break, the same practice's slots are re-ordered by urgency and time
-    better = matching_runs._earliest_slots(built, {urgent.id: late.id, other.id: early.id})
+    better = runs._earliest_slots(built, {urgent.id: late.id, other.id: early.id})
     assert better == {urgent.id: early.id, other.id: late.id}

@@ -1,72 +1,27 @@
-"""French sentences for the engine's explanations (the engine itself speaks codes only)."""
+"""French words for the engine's codes: every reason a patient can be given has a sentence."""
 
 from __future__ import annotations
 
-from guichet.assignment.explanations import explanation_sentence
-from guichet.matching import (
-    ALL_FORBIDDEN,
-    BELOW_MIN_WEIGHT,
-    NO_CAPACITY,
-    NO_OFFER_IN_REACH,
-    TAGS_NOT_ACCEPTED,
-    TOO_FAR_FOR_PRIORITY,
-    Demand,
-    Explanation,
-    Offer,
-    Problem,
-    solve,
-)
-
-A = (45.0500, 5.4200)
-B = (45.0900, 5.4350)  # ~4.6 km from A
+from guichet.assignment import problems
+from guichet.assignment.explanations import explanation_summary, reason_text
+from guichet.matching import REASONS
 
 
-def test_assigned_pinned_and_capacity_taken() -> None:
-    demands = [
-        Demand("a", *A, 300.0, 10.0),
-        Demand("b", *A, 50.0, 1.0),
-        Demand("x", *A, 100.0, 30.0),
-        Demand("y", *A, 99.0, 1.0),
-        Demand("p", *B, 10.0, 10.0),
-    ]
-    offers = [Offer("g", *A, 2, 10.0), Offer("h", *B, 2, 30.0)]
-    r = solve(Problem(demands, offers, km_cost=0.1, pinned={"p": "h"}))
-    assert r.assignments == {"a": "g", "x": "h", "y": "g", "p": "h"}
-    assert explanation_sentence(r.explain("a")) == (
-        "Proposé à g à 0.0 km, son meilleur choix parmi 2 médecin(s) possible(s)."
-    )
-    assert explanation_sentence(r.explain("x")) == (
-        "Proposé à h à 4.6 km, son choix n° 2 parmi 2 médecin(s) possible(s)."
-    )
-    assert explanation_sentence(r.explain("p")) == "Attribution fixée par l'équipe (0.0 km)."
-    # b lost its place to a, x and y; the nearest miss is named with the points it lacked.
-    eb = r.explain("b")
-    assert eb.shortfall is not None
-    assert explanation_sentence(eb, offer_label=lambda oid: f"Dr {str(oid).upper()}") == (
-        "Places prises par des patients plus prioritaires ; chez Dr G (0.0 km) il manquait "
-        f"{eb.shortfall:.1f} point(s)."
-    )
-    assert explanation_sentence(r.explain("a"), offer_label=lambda oid: "Dr Martin").startswith(
-        "Proposé à Dr Martin à 0.0 km"
-    )
+def test_every_reason_code_has_its_own_french_sentence():
+    codes = [*REASONS, problems.NO_POSITION, problems.PIN_NOT_HONOURED, problems.RESERVED_FOR_PRIORITY,
+             problems.FORBIDDEN_OR_RESERVED, problems.OUTSIDE_AVAILABILITY]
+    texts = {code: reason_text(code, max_km=10, tags=["home_visit"]) for code in codes}
+    assert "non attribué" not in texts.values()
+    # the engine's "below min weight" and the builder's "reserved for priority" mean the same to a person
+    assert texts["below_min_weight"] == texts["reserved_for_priority"]
+    assert len(set(texts.values())) == len(codes) - 1  # otherwise no two reasons read the same
+    assert texts["no_offer_in_reach"] == "aucun médecin disponible à moins de 10 km"
+    assert texts["tags_not_accepted"] == "aucun médecin proche n'accepte : visites à domicile"
 
 
-def _unassigned(reason: str, **changes: object) -> Explanation:
-    base = solve(Problem([Demand("d", *A, 1.0, 1.0)], [])).explain("d")
-    fields = {name: getattr(base, name) for name in base.__slots__}  # type: ignore[attr-defined]
-    return Explanation(**{**fields, "reason": reason, **changes})
-
-
-def test_each_reason_code_has_its_sentence() -> None:
-    expected = {
-        NO_OFFER_IN_REACH: "Aucun médecin dans le rayon accepté.",
-        TAGS_NOT_ACCEPTED: "Les médecins à portée ne prennent pas en charge ses besoins.",
-        BELOW_MIN_WEIGHT: "Les médecins à portée ne prennent que des patients prioritaires.",
-        ALL_FORBIDDEN: "Les médecins à portée sont exclus pour ce patient.",
-        TOO_FAR_FOR_PRIORITY: "Trop loin au regard de sa priorité.",
-        NO_CAPACITY: "Les médecins à portée n'ont aucune place.",
-        "capacity_taken": "Places prises par des patients plus prioritaires.",
-        "some_future_code": "Non attribué.",
-    }
-    for code, sentence in expected.items():
-        assert explanation_sentence(_unassigned(code)) == sentence
+def test_the_review_sentence_says_why_this_gp():
+    nearest = {"eligible": 3, "rank": 1, "distance_km": 2.44, "tags": ["children"], "languages": ["en"]}
+    assert explanation_summary(nearest) == ("Le plus proche parmi 3 médecin(s) possible(s) ; à 2,4 km ; "
+                                            "accepte : enfants ; langue partagée : en.")
+    pinned = {"pinned": True, "distance_km": 7.0}
+    assert explanation_summary(pinned) == "Attribution fixée par l'équipe (7,0 km)."

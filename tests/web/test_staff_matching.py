@@ -129,9 +129,9 @@ def test_another_territorys_run_and_proposals_are_not_found(client, db, factory,
     other = factory.territory()
     _req(factory, other)
     factory.declaration(factory.doctor(territory=other))
-    from guichet.assignment import matching_runs
+    from guichet.assignment import runs
 
-    outcome = matching_runs.run_mt(db, other, now=NOW)
+    outcome = runs.run_mt(db, other, now=NOW)
     db.flush()
     proposal = outcome.drafts[0]
     assert client.get(f"/coordination/attribution/{outcome.run.id}").status_code == 404

@@ -1,7 +1,6 @@
 """JSON API (version 1)."""
 
-from flask import Blueprint
+from guichet.web.api import views  # noqa: F401 (route modules register themselves on bp)
+from guichet.web.api.blueprint import bp
 
-bp = Blueprint("api", __name__)
-
-from guichet.web.api import views  # noqa: E402,F401
+__all__ = ["bp"]

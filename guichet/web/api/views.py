@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from guichet.web.api import bp
+from guichet.web.api.blueprint import bp
 from guichet.web.session import get_session
 
 

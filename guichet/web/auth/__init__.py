@@ -1,7 +1,6 @@
 """Sign-in, sign-out, password reset and invitations (staff, admins and GPs)."""
 
-from flask import Blueprint
+from guichet.web.auth import views  # noqa: F401 (route modules register themselves on bp)
+from guichet.web.auth.blueprint import bp
 
-bp = Blueprint("auth", __name__)
-
-from guichet.web.auth import views  # noqa: E402,F401
+__all__ = ["bp"]

@@ -9,7 +9,7 @@ from flask_login import current_user, login_user, logout_user
 from guichet.accounts import audit, users
 from guichet.models import Role
 from guichet.web.access import current_user_record
-from guichet.web.auth import bp
+from guichet.web.auth.blueprint import bp
 from guichet.web.auth.forms import ForgotPasswordForm, LoginForm, SetPasswordForm
 from guichet.web.links import external_url
 from guichet.web.ratelimit import client_ip, limiter

@@ -1,7 +1,6 @@
 """Portal of the GPs (médecins généralistes)."""
 
-from flask import Blueprint
+from guichet.web.doctors import views  # noqa: F401 (route modules register themselves on bp)
+from guichet.web.doctors.blueprint import bp
 
-bp = Blueprint("doctors", __name__)
-
-from guichet.web.doctors import views  # noqa: E402,F401
+__all__ = ["bp"]

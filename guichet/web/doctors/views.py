@@ -17,7 +17,7 @@ from guichet.doctors import capacity, practitioners, slot_patterns, slots
 from guichet.models import Doctor, Proposal, Slot
 from guichet.timeutil import paris_today
 from guichet.web.access import current_doctor, current_user_record, load_owned
-from guichet.web.doctors import bp
+from guichet.web.doctors.blueprint import bp
 from guichet.web.doctors.forms import (
     CancelSlotForm,
     DeclarationForm,

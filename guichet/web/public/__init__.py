@@ -1,8 +1,6 @@
 """Public pages for patients and those who help them."""
 
-from flask import Blueprint
+from guichet.web.public import views, waiting_views  # noqa: F401 (route modules register themselves on bp)
+from guichet.web.public.blueprint import bp
 
-bp = Blueprint("public", __name__)
-
-# Route modules register themselves on bp when imported.
-from guichet.web.public import views, waiting_views  # noqa: E402,F401
+__all__ = ["bp"]

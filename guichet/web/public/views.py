@@ -27,7 +27,7 @@ from guichet.web.intake_forms import (
     SnpTriageForm,
     locate_commune,
 )
-from guichet.web.public import bp
+from guichet.web.public.blueprint import bp
 from guichet.web.public.forms import ContactUpdateForm, WithdrawForm
 from guichet.web.ratelimit import limiter
 from guichet.web.session import get_session, request_now

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from guichet.messaging import follow_up, publication
 from guichet.models import PublishedWaitingList, Territory
 from guichet.web.forms import ButtonForm
-from guichet.web.public import bp
+from guichet.web.public.blueprint import bp
 from guichet.web.ratelimit import limiter
 from guichet.web.session import get_session, request_now
 

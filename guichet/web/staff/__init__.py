@@ -10,18 +10,15 @@ jobs/        scheduled jobs, messages that failed, letters to print
 """
 
 
-from flask import Blueprint
-
-bp = Blueprint("staff", __name__)
-
-from guichet.web.staff.admin import views as _admin  # noqa: E402,F401
-from guichet.web.staff.assignment import views as _assignment  # noqa: E402,F401
-from guichet.web.staff.doctors import views as _doctors  # noqa: E402,F401
-from guichet.web.staff.jobs import views as _jobs  # noqa: E402,F401
-from guichet.web.staff.reporting import views as _reporting  # noqa: E402,F401
-from guichet.web.staff.requests import imports as _imports  # noqa: E402,F401
-from guichet.web.staff.requests import intake as _intake  # noqa: E402,F401
-from guichet.web.staff.requests import views as _requests  # noqa: E402,F401
-from guichet.web.staff.snp import views as _snp  # noqa: E402,F401
+from guichet.web.staff.admin import views as _admin  # noqa: F401 (route modules register themselves on bp)
+from guichet.web.staff.assignment import views as _assignment  # noqa: F401 (route modules register themselves on bp)
+from guichet.web.staff.blueprint import bp
+from guichet.web.staff.doctors import views as _doctors  # noqa: F401 (route modules register themselves on bp)
+from guichet.web.staff.jobs import views as _jobs  # noqa: F401 (route modules register themselves on bp)
+from guichet.web.staff.reporting import views as _reporting  # noqa: F401 (route modules register themselves on bp)
+from guichet.web.staff.requests import imports as _imports  # noqa: F401 (route modules register themselves on bp)
+from guichet.web.staff.requests import intake as _intake  # noqa: F401 (route modules register themselves on bp)
+from guichet.web.staff.requests import views as _requests  # noqa: F401 (route modules register themselves on bp)
+from guichet.web.staff.snp import views as _snp  # noqa: F401 (route modules register themselves on bp)
 
 __all__ = ["bp"]

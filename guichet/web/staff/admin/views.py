@@ -14,8 +14,8 @@ from guichet.web.forms import ButtonForm
 from guichet.web.links import invitation_link
 from guichet.web.security import admin_required
 from guichet.web.session import get_session, request_now
-from guichet.web.staff import bp
 from guichet.web.staff.admin.forms import InviteUserForm, SettingsForm
+from guichet.web.staff.blueprint import bp
 
 
 def _load_staff_user(user_id: int) -> User:

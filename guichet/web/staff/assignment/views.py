@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from guichet.assignment import arbitration, matching_runs, waiting_list
+from guichet.assignment import arbitration, review, runs, waiting_list
 from guichet.assignment.priority import FLAG_LABELS
 from guichet.models import MatchingRun, PatientRequest, Proposal
 from guichet.timeutil import to_paris
@@ -22,8 +22,8 @@ from guichet.web.access import current_territory, current_user_record, load_owne
 from guichet.web.forms import ButtonForm
 from guichet.web.security import staff_required
 from guichet.web.session import get_session, request_now
-from guichet.web.staff import bp
 from guichet.web.staff.assignment.forms import ReassignForm, SelectionForm
+from guichet.web.staff.blueprint import bp
 from guichet.workflow import PROPOSAL_STATUS_LABELS
 
 CONCURRENT_RUN = ("Une autre attribution a été lancée au même moment pour votre territoire : "
@@ -60,7 +60,7 @@ def matching_run() -> ResponseReturnValue:
     territory = current_territory()
     now = request_now()
     try:
-        outcome = matching_runs.run_mt(db, territory, now=now, user=current_user_record())
+        outcome = runs.run_mt(db, territory, now=now, user=current_user_record())
         assert outcome.run is not None
         record_audit("matching.run", object_type="matching_run", object_id=outcome.run.id,
                assigned=outcome.stats["n_assigned"], unassigned=outcome.stats["n_unassigned"])
@@ -86,9 +86,9 @@ def matching_dry_run() -> ResponseReturnValue:
     db = get_session()
     territory = current_territory()
     now = request_now()
-    outcome = matching_runs.run_mt(db, territory, now=now, user=current_user_record(), dry_run=True)
+    outcome = runs.run_mt(db, territory, now=now, user=current_user_record(), dry_run=True)
     page = render_template("staff/matching_dry_run.html", territory=territory, outcome=outcome, now=now,
-                           summary=matching_runs.patient_summary, form=ButtonForm())
+                           summary=review.patient_summary, form=ButtonForm())
     # a simulation stores nothing but the audit of what was shown
     db.rollback()
     territory = current_territory()
@@ -104,13 +104,13 @@ def matching_review(run_id: int) -> ResponseReturnValue:
     db = get_session()
     territory = current_territory()
     run = load_owned(MatchingRun, run_id)
-    data = matching_runs.review_data(db, run)
+    data = review.review_data(db, run)
     now = request_now()
     record_audit("matching.review", object_type="matching_run", object_id=run.id,
            requests=[p.request_id for p in data["proposals"]][:500])
     db.commit()
     return render_template("staff/matching_run.html", territory=territory, now=now,
-                           summary=matching_runs.patient_summary, select_form=SelectionForm(),
+                           summary=review.patient_summary, select_form=SelectionForm(),
                            action_form=ButtonForm(), flag_labels=FLAG_LABELS,
                            status_labels=PROPOSAL_STATUS_LABELS, **data)
 
@@ -211,7 +211,7 @@ def matching_reassign(request_id: int) -> ResponseReturnValue:
     record_audit("request.view", object_type="patient_request", object_id=req.id, context="reassign")
     db.commit()
     return render_template("staff/matching_reassign.html", req=req, form=form, choices=choices, now=now,
-                           summary=matching_runs.patient_summary, run_id=run_id)
+                           summary=review.patient_summary, run_id=run_id)
 
 
 # ---------------------------------------------------------------- waiting list

@@ -12,7 +12,7 @@ from guichet.web.forms import ButtonForm
 from guichet.web.links import invitation_link
 from guichet.web.security import staff_required
 from guichet.web.session import get_session, request_now
-from guichet.web.staff import bp
+from guichet.web.staff.blueprint import bp
 from guichet.web.staff.doctors.forms import DoctorRegistrationForm
 
 

@@ -18,7 +18,7 @@ from guichet.web.access import current_territory_id, current_user_record, deny, 
 from guichet.web.forms import ButtonForm
 from guichet.web.security import staff_required
 from guichet.web.session import get_session, request_now
-from guichet.web.staff import bp
+from guichet.web.staff.blueprint import bp
 
 
 def _letter(notification_id: int) -> Notification:

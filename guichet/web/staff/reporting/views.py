@@ -10,7 +10,7 @@ from guichet.timeutil import paris_today
 from guichet.web.access import current_territory
 from guichet.web.security import staff_required
 from guichet.web.session import get_session, request_now
-from guichet.web.staff import bp
+from guichet.web.staff.blueprint import bp
 
 # ---------------------------------------------------------------- indicators
 

@@ -21,7 +21,7 @@ from guichet.requests import insurer_import
 from guichet.web.access import current_territory, current_territory_id, current_user_record, deny
 from guichet.web.security import staff_required
 from guichet.web.session import get_session, request_now
-from guichet.web.staff import bp
+from guichet.web.staff.blueprint import bp
 from guichet.web.staff.requests.forms import ConfirmImportForm, UploadForm
 
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")

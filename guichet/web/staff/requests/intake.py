@@ -15,7 +15,7 @@ from guichet.web.access import current_user_record, load_owned, record_audit
 from guichet.web.intake_forms import RED_FLAGS, StaffMtRequestForm, StaffSnpRequestForm, locate_commune
 from guichet.web.security import staff_required
 from guichet.web.session import get_session, request_now
-from guichet.web.staff import bp
+from guichet.web.staff.blueprint import bp
 
 TEMPLATES = {"mt": "staff/intake_mt.html", "snp": "staff/intake_snp.html"}
 

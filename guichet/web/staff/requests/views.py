@@ -18,7 +18,7 @@ from guichet.web.access import current_territory_id, current_user_record, load_o
 from guichet.web.ratelimit import client_ip
 from guichet.web.security import staff_required
 from guichet.web.session import get_session, request_now
-from guichet.web.staff import bp
+from guichet.web.staff.blueprint import bp
 from guichet.web.staff.requests.forms import (
     CancelForm,
     ContactForm,

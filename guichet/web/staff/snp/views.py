@@ -7,14 +7,14 @@ from typing import Any
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from guichet.assignment import matching_runs, snp_board
+from guichet.assignment import explanations, problems, review, runs, snp_board
 from guichet.models import PatientRequest
 from guichet.timeutil import to_paris
 from guichet.web.access import current_territory, current_user_record, deny, load_owned, record_audit
 from guichet.web.forms import ButtonForm
 from guichet.web.security import staff_required
 from guichet.web.session import get_session, request_now
-from guichet.web.staff import bp
+from guichet.web.staff.blueprint import bp
 from guichet.web.staff.snp.forms import SlotBookForm, SnpConfirmForm
 
 # ---------------------------------------------------------------- SNP board
@@ -42,7 +42,7 @@ def snp_home() -> ResponseReturnValue:
            requests=[r.id for r in data["requests"]][:500])
     db.commit()
     return render_template("staff/snp_board.html", now=now, forms=forms, run_form=ButtonForm(),
-                           summary=matching_runs.patient_summary, periods=matching_runs.SNP_PERIOD_LABELS, **data)
+                           summary=review.patient_summary, periods=explanations.SNP_PERIOD_LABELS, **data)
 
 
 @bp.post("/snp/suggestions")
@@ -51,9 +51,9 @@ def snp_suggest() -> ResponseReturnValue:
     db = get_session()
     territory = current_territory()
     now = request_now()
-    outcome = matching_runs.solve_snp(db, territory, now=now)
+    outcome = runs.solve_snp(db, territory, now=now)
     page = render_template("staff/snp_suggestions.html", outcome=outcome, now=now, form=SnpConfirmForm(),
-                           summary=matching_runs.patient_summary)
+                           summary=review.patient_summary)
     db.rollback()  # suggestions only: nothing is booked until staff confirm
     territory = current_territory()
     record_audit("snp.suggest", object_type="territory", object_id=territory.id,
@@ -90,7 +90,7 @@ def snp_book(request_id: int) -> ResponseReturnValue:
     if load_owned(PatientRequest, request_id).kind != "snp":
         deny()
     form = SlotBookForm(prefix=f"r{request_id}")
-    form.slot_id.choices = [(s.id, "") for s in matching_runs.snp_free_slots(db, territory, now=request_now())]
+    form.slot_id.choices = [(s.id, "") for s in problems.snp_free_slots(db, territory, now=request_now())]
     if not form.validate_on_submit():
         flash("Choisissez un créneau encore libre dans la liste.", "error")
         return redirect(url_for("staff.snp_home"))

@@ -1,4 +1,4 @@
-"""Matching runs: build the engine's problem from the database, solve it, store the drafts.
+"""The engine's problems, built from the database: médecin traitant and same-day care (SNP).
 
 Problem builder (médecin traitant)
 ----------------------------------
@@ -38,16 +38,10 @@ hours until the slot, so waiting time is a secondary criterion applied afterward
 one practice every slot is at the same distance, so giving the earliest suitable slots
 of that practice to its patients (most urgent first) leaves the engine's objective
 unchanged and shortens the wait. See :func:`build_snp_problem` and :func:`solve_snp`.
-
-A run (``run_mt``) is one transaction: earlier unreviewed drafts are cancelled, the
-``MatchingRun`` and its drafts are added, and with automatic approval the drafts are
-approved and sent at once; the caller commits. ``dry_run=True`` computes the same result
-and writes nothing. Raises ``matching.InvalidProblem`` only on a programming error.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -55,37 +49,25 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session, selectinload
 
-from guichet.assignment import proposals
 from guichet.assignment.priority import FLAG_LABELS
 from guichet.doctors import capacity
 from guichet.matching import (
-    ALL_FORBIDDEN,
-    BELOW_MIN_WEIGHT,
-    CAPACITY_TAKEN,
-    NO_CAPACITY,
-    NO_OFFER_IN_REACH,
-    TAGS_NOT_ACCEPTED,
-    TOO_FAR_FOR_PRIORITY,
     Demand,
     Offer,
     Problem,
-    Result,
     haversine_km,
-    solve,
 )
 from guichet.models import (
     ACTIVE_PROPOSAL_STATUSES,
     CapacityDeclaration,
     Commune,
     Doctor,
-    MatchingRun,
     PairExclusion,
     Patient,
     PatientRequest,
     Proposal,
     Slot,
     Territory,
-    User,
 )
 from guichet.requests.records import refresh_priority
 from guichet.territories import settings as territory_settings
@@ -93,27 +75,32 @@ from guichet.timeutil import PARIS, paris_today, to_paris
 
 #: price of one kilometre in priority points (1 km = 1 day waited) unless the territory says otherwise
 DEFAULT_KM_COST = float(territory_settings.DEFAULT_SETTINGS["matching_km_cost"])
+
+
 #: the largest radius a patient or a GP may choose (models' CHECK constraints)
 REACH_BONUS_KM = 200.0
-#: reason given when a new run replaces the drafts of the previous one
-REPLACED_REASON = "remplacée par une nouvelle attribution"
+
 
 # Reason codes added by the builder (the engine's own codes are in guichet.matching).
 NO_POSITION = "no_position"
+
+
 PIN_NOT_HONOURED = "pin_not_honoured"
+
+
 RESERVED_FOR_PRIORITY = "reserved_for_priority"
+
+
 FORBIDDEN_OR_RESERVED = "forbidden_or_reserved"
+
+
 OUTSIDE_AVAILABILITY = "outside_availability"
 
-TAG_LABELS = {
-    "children": "enfants",
-    "home_visit": "visites à domicile",
-    "step_free": "accès de plain-pied",
-}
 
 #: the patient's availability periods for SNP, in Paris local hours [start, end)
 SNP_PERIODS = {"morning": (8, 12), "afternoon": (12, 18), "evening": (18, 21)}
-SNP_PERIOD_LABELS = {"morning": "matin", "afternoon": "après-midi", "evening": "soir"}
+
+
 #: an SNP slot is open to the whole territory: the patient's own radius decides
 SNP_OFFER_KM = 200.0
 
@@ -125,37 +112,6 @@ def km_cost_of(territory: Territory) -> float:
     except (TypeError, ValueError):
         return DEFAULT_KM_COST
     return number if number >= 0 else DEFAULT_KM_COST
-
-
-def reason_text(code: str, *, max_km: float | None = None, tags: list[str] | None = None) -> str:
-    """The reason, in French, why a patient got no proposal."""
-    if code == NO_OFFER_IN_REACH:
-        return f"aucun médecin disponible à moins de {max_km:g} km" if max_km else "aucun médecin disponible"
-    if code == CAPACITY_TAKEN:
-        return "places prises par des patients prioritaires ou plus proches"
-    if code == TAGS_NOT_ACCEPTED:
-        labels = ", ".join(TAG_LABELS.get(t, t) for t in (tags or []))
-        return f"aucun médecin proche n'accepte : {labels}" if labels else "aucun médecin proche n'accepte ses besoins"
-    if code in (ALL_FORBIDDEN,):
-        return "médecins proches déjà refusés ou exclus"
-    if code in (BELOW_MIN_WEIGHT, RESERVED_FOR_PRIORITY):
-        return "médecins proches réservés aux patients prioritaires"
-    if code == FORBIDDEN_OR_RESERVED:
-        return "médecins proches déjà refusés, exclus ou réservés aux patients prioritaires"
-    if code == TOO_FAR_FOR_PRIORITY:
-        return "médecins disponibles trop éloignés au regard de sa priorité"
-    if code == NO_CAPACITY:
-        return "les médecins proches n'ont plus de place"
-    if code == NO_POSITION:
-        return "commune sans coordonnées"
-    if code == PIN_NOT_HONOURED:
-        return "attribution manuelle impossible à tenir : le médecin n'a plus de place déclarée"
-    if code == OUTSIDE_AVAILABILITY:
-        return "aucun créneau libre pendant ses disponibilités"
-    return "non attribué"
-
-
-# ---------------------------------------------------------------- builder
 
 
 @dataclass
@@ -361,291 +317,11 @@ def build_mt_problem(db: Session, territory: Territory, *, now: datetime,
     return built
 
 
-# ---------------------------------------------------------------- result for review
-
-
-@dataclass
-class Placement:
-    """One pair of the result, ready for the review table."""
-
-    request: PatientRequest
-    doctor: Doctor
-    distance_km: float
-    value: float
-    explanation: dict[str, Any]
-    is_pinned: bool = False
-    slot: Slot | None = None
-
-
-@dataclass
-class Unplaced:
-    request: PatientRequest
-    reason: str
-    text: str
-
-
-@dataclass
-class RunOutcome:
-    """What a run found: pairs, unplaced patients with reasons, counts and timing."""
-
-    kind: str
-    placements: list[Placement]
-    unplaced: list[Unplaced]
-    stats: dict[str, Any]
-    solver_seconds: float
-    objective: float
-    parameters: dict[str, Any]
-    run: MatchingRun | None = None
-    drafts: list[Proposal] = field(default_factory=list)
-    approval_failures: list[tuple[int, str]] = field(default_factory=list)
-
-
-def _unplaced_reason(built: BuiltProblem, result: Result[int, int], request_id: int, code: str) -> tuple[str, str]:
-    request = built.requests[request_id]
-    if code == ALL_FORBIDDEN:
-        expl = result.explain(request_id)
-        forbidden = [o for o in expl.options if o.status == ALL_FORBIDDEN]
-        by_priority = [o for o in forbidden if (request_id, o.offer_id) in built.priority_pairs]
-        if forbidden and len(by_priority) == len(forbidden):
-            code = RESERVED_FOR_PRIORITY
-        elif by_priority:
-            code = FORBIDDEN_OR_RESERVED
-    if code == ALL_FORBIDDEN and built.kind == "snp":
-        code = OUTSIDE_AVAILABILITY
-    tags: list[str] = []
-    if code == TAGS_NOT_ACCEPTED:
-        expl = result.explain(request_id)
-        needed = sorted(demand_tags(request))
-        offers = {o.id: o for o in built.problem.offers}
-        in_reach = [offers[o.offer_id] for o in expl.options]
-        tags = [t for t in needed if not any(t in off.accepts for off in in_reach)] or needed
-    return code, reason_text(code, max_km=float(request.patient.max_km), tags=tags)
-
-
-def _explanation(built: BuiltProblem, result: Result[int, int], request: PatientRequest, offer_id: int,
-                 doctor: Doctor, distance: float, is_pinned: bool) -> dict[str, Any]:
-    expl = result.explain(request.id)
-    flags = {k: v for k, v in (request.priority_breakdown or {}).items()}
-    data: dict[str, Any] = {
-        "priority": flags,
-        "score": request.priority_score,
-        "distance_km": round(distance, 2),
-        "in_reach": expl.n_in_reach,
-        "eligible": expl.n_eligible,
-        "rank": expl.rank,
-        "pinned": is_pinned,
-    }
-    alt = expl.best_alternative
-    if alt is not None:
-        data["alternative_km"] = round(alt.distance_km, 2)
-    eligible = [o.distance_km for o in expl.options if o.status in ("chosen", "eligible")]
-    if eligible:
-        data["nearest_km"] = round(min(eligible), 2)
-    tags = sorted(demand_tags(request))
-    if tags:
-        data["tags"] = tags
-    decl = built.declarations.get(doctor.id)
-    shared = sorted(set(request.patient.languages or []) & set(decl.languages or [])) if decl else []
-    if shared:
-        data["languages"] = shared
-    if decl is not None and decl.is_priority_only:
-        data["priority_only"] = True
-    data["summary"] = explanation_summary(data)
-    return data
-
-
-def _km(value: float | None) -> str:
-    return f"{value or 0:.1f} km".replace(".", ",")
-
-
-def explanation_summary(data: dict[str, Any]) -> str:
-    """Why this GP, in one French sentence for the review table."""
-    if data.get("pinned"):
-        return f"Attribution fixée par l'équipe ({_km(data.get('distance_km'))})."
-    parts = []
-    eligible = data.get("eligible") or 0
-    rank = data.get("rank")
-    distance = data.get("distance_km", 0) or 0
-    nearest = data.get("nearest_km")
-    if rank == 1 or (nearest is not None and distance <= nearest + 0.05):
-        parts.append(f"le plus proche parmi {eligible} médecin(s) possible(s)")
-    elif rank:
-        parts.append(f"{rank}e plus proche parmi {eligible} médecin(s) possible(s), les plus proches "
-                     "étant réservés à d'autres patients")
-    parts.append(f"à {_km(data.get('distance_km'))}")
-    if data.get("tags"):
-        parts.append("accepte : " + ", ".join(TAG_LABELS.get(t, t) for t in data["tags"]))
-    if data.get("languages"):
-        parts.append("langue partagée : " + ", ".join(data["languages"]))
-    if data.get("priority_only"):
-        parts.append("réservé aux patients prioritaires")
-    text = " ; ".join(parts)
-    return text[:1].upper() + text[1:] + "."
-
-
-def _outcome(built: BuiltProblem, result: Result[int, int], seconds: float) -> RunOutcome:
-    placements: list[Placement] = []
-    for request_id, offer_id in result.assignments.items():
-        request = built.requests[request_id]
-        doctor = built.doctors[offer_id]
-        slot = built.slots.get(offer_id) if built.kind == "snp" else None
-        dpos = doctor_position(doctor)
-        rpos = request_position(request)
-        assert dpos is not None and rpos is not None
-        distance = haversine_km(rpos[0], rpos[1], dpos[0], dpos[1])
-        is_pinned = request_id in built.pinned_drafts
-        value = request.priority_score - built.problem.km_cost * distance
-        placements.append(Placement(
-            request=request, doctor=doctor, distance_km=distance, value=value, is_pinned=is_pinned, slot=slot,
-            explanation=_explanation(built, result, request, offer_id, doctor, distance, is_pinned),
-        ))
-    unplaced: list[Unplaced] = []
-    for request_id, code in result.unassigned.items():
-        final, text = _unplaced_reason(built, result, request_id, code)
-        unplaced.append(Unplaced(built.requests[request_id], final, text))
-    for request_id, code in built.skipped.items():
-        request = built.requests.get(request_id) or _request_of(built, request_id)
-        unplaced.append(Unplaced(request, code, reason_text(code)))
-    unplaced.sort(key=lambda u: (-u.request.priority_score, u.request.id))
-    placements.sort(key=lambda p: (-p.request.priority_score, p.request.id))
-    by_reason: dict[str, int] = {}
-    for u in unplaced:
-        by_reason[u.reason] = by_reason.get(u.reason, 0) + 1
-    s = result.stats
-    stats = {
-        "n_demands": s["n_demands"] + len(built.skipped),
-        "n_offers": s["n_offers"],
-        "places": s.get("places", 0),
-        "n_pairs": s.get("n_pairs", 0),
-        "n_pinned": s.get("n_pinned", 0),
-        "n_assigned": len(placements),
-        "n_new": sum(1 for p in placements if not p.is_pinned),
-        "n_unassigned": len(unplaced),
-        "unassigned_by_reason": by_reason,
-        "unassigned": [{"request_id": u.request.id, "reason": u.reason, "text": u.text} for u in unplaced],
-        "n_replaced": len(built.replaced_drafts),
-        "optimality_gap": s.get("optimality_gap", 0.0),
-    }
-    return RunOutcome(kind=built.kind, placements=placements, unplaced=unplaced, stats=stats,
-                      solver_seconds=seconds, objective=result.objective, parameters=built.parameters)
-
-
-def _request_of(built: BuiltProblem, request_id: int) -> PatientRequest:
-    session = object_session(built.territory)
-    assert session is not None
-    request = session.get(PatientRequest, request_id)
-    assert request is not None
-    return request
-
-
-def solve_built(built: BuiltProblem) -> tuple[Result[int, int], float]:
-    started = time.perf_counter()
-    result = solve(built.problem)
-    return result, time.perf_counter() - started
-
-
-# ---------------------------------------------------------------- the run
-
-
-def run_mt(db: Session, territory: Territory, *, now: datetime, user: User | None = None,
-           dry_run: bool = False, source: str = "web") -> RunOutcome:
-    """Run the MT matching for a territory; unless `dry_run`, store the run and its drafts.
-
-    A real run cancels the previous unreviewed, unpinned drafts, adds a MatchingRun with
-    its parameters, counts and solver time, and one draft per new pair; with the
-    territory's automatic approval the drafts are approved and sent at once (failures,
-    e.g. a GP whose capacity changed meanwhile, are reported in ``approval_failures``).
-    Flushes, never commits. A dry run writes nothing (the refreshed scores are only in
-    the session, which the caller rolls back).
-    """
-    built = build_mt_problem(db, territory, now=now, lock=not dry_run)
-    result, seconds = solve_built(built)
-    outcome = _outcome(built, result, seconds)
-    outcome.parameters = {**outcome.parameters, "source": source, "dry_run": dry_run}
-    if dry_run:
-        return outcome
-    for draft in built.replaced_drafts:
-        proposals.cancel(db, draft, now=now, reason=REPLACED_REASON, user_id=user.id if user else None)
-    run = MatchingRun(
-        territory_id=territory.id, kind="mt", started_by_id=user.id if user else None, started_dt=now,
-        finished_dt=now + timedelta(seconds=seconds), parameters=outcome.parameters, stats=outcome.stats,
-        solver_seconds=seconds, objective=result.objective,
-    )
-    db.add(run)
-    db.flush()
-    outcome.run = run
-    for placement in outcome.placements:
-        if placement.is_pinned:
-            outcome.drafts.append(built.pinned_drafts[placement.request.id])
-            continue
-        decl = built.declarations[placement.doctor.id]
-        outcome.drafts.append(proposals.create_draft(
-            db, placement.request, placement.doctor, now=now, run_id=run.id, declaration_id=decl.id,
-            distance_km=round(placement.distance_km, 3), value=placement.value,
-            explanation=placement.explanation,
-        ))
-    if territory.is_auto_approval and outcome.drafts:
-        from guichet.assignment import arbitration
-
-        report = arbitration.approve(db, territory, [p.id for p in outcome.drafts], user=user, now=now)
-        outcome.approval_failures = report.failed
-        run.stats = {**run.stats, "auto_approved": len(report.approved), "auto_failed": len(report.failed)}
-    db.flush()
-    return outcome
-
-
-def review_data(db: Session, run: MatchingRun) -> dict[str, Any]:
-    """The review table of a stored run: its drafts, the pinned drafts, the unplaced patients."""
-    drafts = list(
-        db.scalars(
-            select(Proposal)
-            .where(Proposal.run_id == run.id)
-            .options(selectinload(Proposal.request).selectinload(PatientRequest.patient),
-                     selectinload(Proposal.doctor))
-            .order_by(Proposal.id)
-        )
-    )
-    pinned = list(
-        db.scalars(
-            select(Proposal)
-            .join(PatientRequest, PatientRequest.id == Proposal.request_id)
-            .where(PatientRequest.territory_id == run.territory_id, PatientRequest.kind == run.kind,
-                   Proposal.is_pinned.is_(True), Proposal.status == "proposed",
-                   (Proposal.run_id.is_(None)) | (Proposal.run_id != run.id))
-            .order_by(Proposal.id)
-        )
-    )
-    rows = sorted(drafts + pinned, key=lambda p: (p.status != "proposed", -p.request.priority_score, p.id))
-    unassigned = (run.stats or {}).get("unassigned", [])
-    ids = [u["request_id"] for u in unassigned]
-    requests = {r.id: r for r in db.scalars(select(PatientRequest).where(PatientRequest.id.in_(ids)))} if ids else {}
-    unplaced = [
-        {"request": requests[u["request_id"]], "reason": u["reason"], "text": u["text"]}
-        for u in unassigned if u["request_id"] in requests
-    ]
-    return {"run": run, "proposals": rows, "unplaced": unplaced,
-            "pending": sum(1 for p in rows if p.status == "proposed")}
-
-
-def patient_summary(request: PatientRequest, now: datetime) -> dict[str, Any]:
-    """What the review table shows of a patient: age group, commune, situation flags."""
-    patient = request.patient
-    return {
-        "age_group": proposals.age_group(request, now),
-        "commune": patient.commune.name if patient.commune else "",
-        "flags": [FLAG_LABELS.get(k, k) for k in request_flags(request)],
-        "needs": [TAG_LABELS[t] for t in sorted(demand_tags(request))],
-    }
-
-
 def distance_to(request: PatientRequest, doctor: Doctor) -> float | None:
     rpos, dpos = request_position(request), doctor_position(doctor)
     if rpos is None or dpos is None:
         return None
     return haversine_km(rpos[0], rpos[1], dpos[0], dpos[1])
-
-
-# ---------------------------------------------------------------- SNP
 
 
 def _snp_days(now: datetime) -> tuple[date, date]:
@@ -747,47 +423,3 @@ def build_snp_problem(db: Session, territory: Territory, *, now: datetime,
     built.problem = Problem(demands, offers, km_cost=km_cost, forbidden=forbidden)
     built.parameters = {"km_cost": km_cost, "reach_bonus": bonus, "waiting_hours": "earliest_slot_per_practice"}
     return built
-
-
-def _earliest_slots(built: BuiltProblem, assignments: dict[int, int]) -> dict[int, int]:
-    """At each practice, give its patients (most urgent first) the earliest slots that fit.
-
-    Every slot of one GP is at the same place, so the engine's objective is unchanged; if
-    the greedy choice cannot seat every patient of that GP, the engine's choice is kept.
-    """
-    taken = set(assignments.values())
-    by_doctor: dict[int, list[int]] = {}
-    for request_id, slot_id in assignments.items():
-        by_doctor.setdefault(built.slots[slot_id].doctor_id, []).append(request_id)
-    better = dict(assignments)
-    for doctor_id, request_ids in by_doctor.items():
-        mine = {assignments[r] for r in request_ids}
-        pool = sorted((s for s in built.slots.values() if s.doctor_id == doctor_id
-                       and (s.id in mine or s.id not in taken)), key=lambda s: (s.start_dt, s.id))
-        order = sorted(request_ids, key=lambda r: (-built.requests[r].priority_score, r))
-        used: set[int] = set()
-        choice: dict[int, int] = {}
-        for request_id in order:
-            request = built.requests[request_id]
-            slot = next((s for s in pool if s.id not in used and slot_fits(request, s)), None)
-            if slot is None:
-                break
-            used.add(slot.id)
-            choice[request_id] = slot.id
-        if len(choice) == len(request_ids):
-            better.update(choice)
-            taken = (taken - mine) | used
-    return better
-
-
-def solve_snp(db: Session, territory: Territory, *, now: datetime) -> RunOutcome:
-    """Suggest a slot for each of today's and tomorrow's SNP requests; writes nothing."""
-    built = build_snp_problem(db, territory, now=now)
-    result, seconds = solve_built(built)
-    outcome = _outcome(built, result, seconds)
-    improved = _earliest_slots(built, dict(result.assignments))
-    for placement in outcome.placements:
-        slot = built.slots[improved[placement.request.id]]
-        placement.slot = slot
-    outcome.placements.sort(key=lambda p: (p.slot.start_dt if p.slot else now, p.request.id))
-    return outcome

@@ -1,0 +1,63 @@
+"""The review read-model of a run: what the coordinators see before they approve."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from guichet.assignment import proposals
+from guichet.assignment.explanations import TAG_LABELS
+from guichet.assignment.priority import FLAG_LABELS
+from guichet.assignment.problems import demand_tags, request_flags
+from guichet.models import (
+    MatchingRun,
+    PatientRequest,
+    Proposal,
+)
+
+
+def review_data(db: Session, run: MatchingRun) -> dict[str, Any]:
+    """The review table of a stored run: its drafts, the pinned drafts, the unplaced patients."""
+    drafts = list(
+        db.scalars(
+            select(Proposal)
+            .where(Proposal.run_id == run.id)
+            .options(selectinload(Proposal.request).selectinload(PatientRequest.patient),
+                     selectinload(Proposal.doctor))
+            .order_by(Proposal.id)
+        )
+    )
+    pinned = list(
+        db.scalars(
+            select(Proposal)
+            .join(PatientRequest, PatientRequest.id == Proposal.request_id)
+            .where(PatientRequest.territory_id == run.territory_id, PatientRequest.kind == run.kind,
+                   Proposal.is_pinned.is_(True), Proposal.status == "proposed",
+                   (Proposal.run_id.is_(None)) | (Proposal.run_id != run.id))
+            .order_by(Proposal.id)
+        )
+    )
+    rows = sorted(drafts + pinned, key=lambda p: (p.status != "proposed", -p.request.priority_score, p.id))
+    unassigned = (run.stats or {}).get("unassigned", [])
+    ids = [u["request_id"] for u in unassigned]
+    requests = {r.id: r for r in db.scalars(select(PatientRequest).where(PatientRequest.id.in_(ids)))} if ids else {}
+    unplaced = [
+        {"request": requests[u["request_id"]], "reason": u["reason"], "text": u["text"]}
+        for u in unassigned if u["request_id"] in requests
+    ]
+    return {"run": run, "proposals": rows, "unplaced": unplaced,
+            "pending": sum(1 for p in rows if p.status == "proposed")}
+
+
+def patient_summary(request: PatientRequest, now: datetime) -> dict[str, Any]:
+    """What the review table shows of a patient: age group, commune, situation flags."""
+    patient = request.patient
+    return {
+        "age_group": proposals.age_group(request, now),
+        "commune": patient.commune.name if patient.commune else "",
+        "flags": [FLAG_LABELS.get(k, k) for k in request_flags(request)],
+        "needs": [TAG_LABELS[t] for t in sorted(demand_tags(request))],
+    }
