@@ -19,7 +19,7 @@ from guichet.territories import geo
 
 def app_now() -> datetime:
     """Now, from the application's one clock (tests give the app a frozen one)."""
-    return current_app.extensions["guichet"]["clock"]()  # type: ignore[no-any-return]
+    return current_app.extensions["guichet"]["clock"]()
 
 
 @contextmanager

@@ -21,6 +21,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import insert, select, text
@@ -62,7 +63,8 @@ def fill(db: Session, n: int, seed: int = 7) -> Territory:
             "contact_preference": "phone", "filled_by": "self", "max_km": 10, "languages": [],
             "created_dt": NOW, "needs_home_visit": False, "needs_step_free": False, **flags,
         })
-        situations.append(Situation(birth_date=birth, **flags))
+        situations.append(Situation(birth_date=birth, is_ald=flags["is_ald"], is_css=flags["is_css"],
+                                    is_pregnant=flags["is_pregnant"], is_disabled=flags["is_disabled"]))
     ids: list[int] = []
     for start in range(0, n, 1000):
         result = db.execute(insert(Patient).returning(Patient.id, sort_by_parameter_order=True),
@@ -125,7 +127,7 @@ def run(url: str, n: int, repeat: int) -> None:
         for label, args in cases.items():
             filters = queue.Filters.from_args(args)
             page = queue.list_requests(db, territory.id, filters, now=NOW)
-            median, worst = _time(lambda f=filters: queue.list_requests(db, territory.id, f, now=NOW), repeat)
+            median, worst = _time(partial(queue.list_requests, db, territory.id, filters, now=NOW), repeat)
             print(f"{label:45} {page.total:>7} {median:>10.1f} {worst:>8.1f}")
         median, worst = _time(lambda: queue.dashboard(db, territory.id, now=NOW), repeat)
         print(f"{'dashboard counts':45} {'':>7} {median:>10.1f} {worst:>8.1f}")

@@ -20,7 +20,7 @@ OUTCOME_LABELS = {"running": "en cours", "success": "réussie", "failure": "éch
                   "skipped": "ignorée (déjà en cours ailleurs)"}
 
 
-def _fmt(value) -> str:  # type: ignore[no-untyped-def]
+def _fmt(value) -> str:
     return to_paris(value).strftime("%d/%m/%Y %H:%M") if value else "—"
 
 

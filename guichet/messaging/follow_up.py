@@ -112,7 +112,8 @@ def remind_gps(db: Session, *, now: datetime, settings: Mapping[str, Any]) -> in
     )
     for proposal in db.scalars(query):
         request = proposal.request
-        due = proposal.sent_dt + timedelta(days=delay(request.territory, "proposal_reminder_days"))  # type: ignore[operator]
+        assert proposal.sent_dt is not None  # selected above
+        due = proposal.sent_dt + timedelta(days=delay(request.territory, "proposal_reminder_days"))
         if due > now or (proposal.answer_due_date is not None and proposal.answer_due_date < today):
             continue
         db.add(FollowUp(request_id=request.id, proposal_id=proposal.id, kind="gp_reminder",

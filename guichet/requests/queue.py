@@ -273,7 +273,7 @@ def csv_rows(db: Session, territory_id: int, filters: Filters, *, now: datetime)
         flags = [FLAG_LABELS[k] for k in (breakdown or {}) if k != "waiting_days" and k in FLAG_LABELS]
         writer.writerow([
             reference, KIND_LABELS.get(kind, kind),
-            REQUEST_STATUS_LABELS.get(status, status),  # type: ignore[call-overload]
+            REQUEST_STATUS_LABELS.get(status, status),
             CHANNEL_LABELS.get(channel, channel),
             _cell(birth_name), _cell(usage_name or ""), _cell(first_names),
             birth_date.strftime("%d/%m/%Y") if birth_date else "",

@@ -85,7 +85,7 @@ def deny(reason: str = "object") -> NoReturn:
 
 def current_user_record() -> User:
     """The signed-in account (views are behind a role decorator)."""
-    return current_user.user  # type: ignore[no-any-return]
+    return current_user.user
 
 
 def current_territory() -> Territory:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from flask_wtf import FlaskForm
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; stubs are 3.2
+
+T = TypeVar("T")
 
 
 class ButtonForm(FlaskForm):
@@ -16,6 +18,13 @@ class ButtonForm(FlaskForm):
 def choices(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
     """WTForms 3.3 wants SelectChoice objects rather than (value, label) tuples."""
     return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+def required(value: T | None) -> T:
+    """A value its field's validators already required: for the type checker, and a last guard."""
+    if value is None:
+        raise ValueError("a required form value is missing")
+    return value
 
 
 def coerce_id(value: object) -> int:

@@ -246,7 +246,7 @@ class _PersonFields(FlaskForm):
             "proxy_profession": _blank_to_none(self.proxy_profession.data),
             "proxy_phone": _blank_to_none(self.proxy_phone.data),
             "proxy_email": _blank_to_none(self.proxy_email.data),
-            "is_consented": bool(self.is_consented.data),  # type: ignore[attr-defined]
+            "is_consented": bool(self.is_consented.data),
             **self.extra_data(),
         }
 

@@ -8,6 +8,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Flask, Response, abort, flash, g, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, current_user, logout_user
 
 from guichet.models import Role, User
@@ -92,7 +93,7 @@ def init_security(app: Flask) -> None:
     app.config["REMEMBER_COOKIE_DURATION"] = timedelta(seconds=0)
 
     @app.before_request
-    def _idle_timeout() -> Response | None:
+    def _idle_timeout() -> ResponseReturnValue | None:
         session.permanent = True
         now = request_now().timestamp()
         last = session.get("last_seen")

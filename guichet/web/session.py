@@ -19,7 +19,7 @@ def request_now() -> datetime:
     """The app clock's time, read once per request so that a whole request sees one instant."""
     if "now" not in g:
         g.now = current_app.extensions["guichet"]["clock"]()
-    return g.now  # type: ignore[no-any-return]
+    return g.now
 
 
 def close_session(_exc: BaseException | None = None) -> None:

@@ -26,6 +26,7 @@ from guichet.web.doctors.forms import (
     OneOffSlotsForm,
     WeeklySlotsForm,
 )
+from guichet.web.forms import required
 from guichet.web.ratelimit import client_ip
 from guichet.web.security import doctor_required
 from guichet.web.session import get_session, request_now
@@ -189,7 +190,7 @@ def availability() -> ResponseReturnValue:
     try:
         practitioners.declare_capacity(
             db, doctor, now=request_now(), new_patients=form.new_patients.data or 0,
-            valid_until=form.valid_until.data, max_km=int(form.max_km.data or 0),
+            valid_until=required(form.valid_until.data), max_km=int(form.max_km.data or 0),
             is_priority_only=form.is_priority_only.data, priority_flags=form.priority_flags.data or [],
             accepts_children=form.accepts_children.data, does_home_visits=form.does_home_visits.data,
             languages=form.languages.data or [], pending_action=form.pending_action.data or None,
@@ -286,7 +287,7 @@ def add_one_off() -> ResponseReturnValue:
         return _slots_page(one_off=form)
     try:
         created = slot_patterns.add_one_off(
-            db, doctor, day=form.day.data, start=form.start_time.data,
+            db, doctor, day=required(form.day.data), start=required(form.start_time.data),
             minutes=form.minutes.data or 0, count=form.count.data or 0, now=request_now(),
             user_id=current_user_record().id,
         )
@@ -310,8 +311,8 @@ def add_weekly() -> ResponseReturnValue:
         return _slots_page(weekly=form)
     try:
         created = slot_patterns.add_weekly(
-            db, doctor, weekday=int(form.weekday.data or 0), start=form.start_time.data,
-            minutes=form.minutes.data or 0, count=form.count.data or 0, until=form.until.data,
+            db, doctor, weekday=int(form.weekday.data or 0), start=required(form.start_time.data),
+            minutes=form.minutes.data or 0, count=form.count.data or 0, until=required(form.until.data),
             now=request_now(), user_id=current_user_record().id,
         )
     except slot_patterns.SlotPatternError as exc:

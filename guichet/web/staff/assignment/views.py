@@ -198,7 +198,7 @@ def matching_reassign(request_id: int) -> ResponseReturnValue:
             proposal = arbitration.reassign(db, req, form.doctor_id.data, user=current_user_record(), now=now)
         except arbitration.ArbitrationError as exc:
             db.rollback()
-            req = db.get(PatientRequest, request_id)
+            req = load_owned(PatientRequest, request_id)
             form.doctor_id.errors = [str(exc)]
         else:
             db.commit()

@@ -70,7 +70,7 @@ def import_upload() -> ResponseReturnValue:
         db = get_session()
         territory = current_territory()
         try:
-            insurer_import.preview(db, territory, data, now=request_now())  # type: ignore[arg-type]
+            insurer_import.preview(db, territory, data, now=request_now())
         except insurer_import.ImportFileError as exc:
             form.file.errors = [str(exc)]
         else:
@@ -98,7 +98,7 @@ def import_preview(sha: str) -> ResponseReturnValue:
     territory = current_territory()
     started = time.perf_counter()
     try:
-        report = insurer_import.preview(db, territory, path.read_bytes(), now=request_now())  # type: ignore[arg-type]
+        report = insurer_import.preview(db, territory, path.read_bytes(), now=request_now())
     except insurer_import.ImportFileError as exc:
         flash(str(exc), "error")
         return redirect(url_for("staff.import_upload"))
@@ -121,7 +121,7 @@ def import_confirm(sha: str) -> ResponseReturnValue:
     territory = current_territory()
     filename = session.get("import_names", {}).get(sha, "liste.csv")
     try:
-        batch = insurer_import.confirm(db, territory, path.read_bytes(), filename,  # type: ignore[arg-type]
+        batch = insurer_import.confirm(db, territory, path.read_bytes(), filename,
                                        now=request_now(), user_id=current_user_record().id)
     except insurer_import.AlreadyImported as exc:
         db.rollback()

@@ -7,7 +7,6 @@ from typing import Any
 from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
-from wtforms.fields.choices import SelectChoice
 
 from guichet.accounts import audit
 from guichet.assignment.priority import FLAG_LABELS
@@ -15,6 +14,7 @@ from guichet.models import Commune, PatientRequest, Proposal
 from guichet.requests import queue, staff_requests
 from guichet.territories import geo
 from guichet.web.access import current_territory_id, current_user_record, load_owned
+from guichet.web.forms import choices
 from guichet.web.ratelimit import client_ip
 from guichet.web.security import staff_required
 from guichet.web.session import get_session, request_now
@@ -26,7 +26,6 @@ from guichet.web.staff.requests.forms import (
     MergeForm,
     NoteForm,
     QualifyForm,
-    choices,
 )
 from guichet.workflow import (
     CANCEL_REASONS,
@@ -225,7 +224,7 @@ def request_merge(request_id: int) -> ResponseReturnValue:
                 f"La demande {req.reference} est close comme doublon ; l'historique est conservé.")
 
 
-def _commune_choices(postal_code: str | None) -> list[SelectChoice]:
+def _commune_choices(postal_code: str | None) -> list[Any]:
     pairs = [("", "Déduite du code postal")]
     if postal_code:
         try:

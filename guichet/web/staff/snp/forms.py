@@ -28,4 +28,4 @@ class SnpConfirmForm(FlaskForm):
                 raise ValidationError("La sélection envoyée n'est pas valide : rechargez la page.")
 
     def pair_values(self) -> list[tuple[int, int]]:
-        return [(int(v.partition("-")[0]), int(v.partition("-")[2])) for v in self.pairs.data]
+        return [(int(v.partition("-")[0]), int(v.partition("-")[2])) for v in self.pairs.data or []]
