@@ -241,6 +241,7 @@ _SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_same_output_whatever_the_hash_seed() -> None:
     outputs = []
     for seed in ("1", "2", "12345"):
@@ -261,6 +262,7 @@ def test_repeated_solves_are_identical() -> None:
     assert a.objective == b.objective
 
 
+@pytest.mark.slow
 def test_import_pulls_neither_flask_nor_sqlalchemy() -> None:
     code = (
         "import sys, guichet.matching, guichet.matching.bench; "

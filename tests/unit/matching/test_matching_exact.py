@@ -170,6 +170,7 @@ def tiny_problems(draw: st.DrawFn) -> Problem:
     return Problem(demands, offers, km_cost=km_cost, forbidden=forbidden, pinned=pinned)
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tiny_problems())
 def test_objective_equals_brute_force(p: Problem) -> None:
@@ -179,6 +180,7 @@ def test_objective_equals_brute_force(p: Problem) -> None:
     assert r.stats["optimality_gap"] <= 1e-9 * max(1.0, abs(r.objective))
 
 
+@pytest.mark.slow
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tiny_problems(), st.sampled_from([1e-3, 0.05, 1.0]))
 def test_float_repair_reaches_the_optimum_from_a_coarse_integer_solution(
@@ -233,6 +235,7 @@ def near_boundary_problem(seed: int) -> Problem:
     return Problem(demands, offers, km_cost=rng.choice([0.0, 1.0, 5.0]))
 
 
+@pytest.mark.slow
 def test_near_boundary_instances_match_brute_force() -> None:
     # About one instance in twenty of this family used to crash in reach_pairs.
     for seed in range(1500):
@@ -311,6 +314,7 @@ def test_matches_lsa_oracle_on_medium_instances(seed: int) -> None:
     assert math.isclose(r.objective, lsa_objective(p), rel_tol=1e-9)
 
 
+@pytest.mark.slow
 def test_matches_lsa_oracle_on_the_real_S_instance() -> None:
     p = generate("S", load_communes())
     r = solve(p)

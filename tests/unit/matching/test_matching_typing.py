@@ -38,6 +38,7 @@ _SNIPPET = textwrap.dedent(
 
 
 @pytest.mark.slow
+@pytest.mark.slow
 def test_mypy_carries_the_id_types_from_problem_to_result(tmp_path: Path) -> None:
     snippet = tmp_path / "snippet.py"
     snippet.write_text(_SNIPPET, encoding="utf-8")
