@@ -1,0 +1,28 @@
+"""Schema changes of issue 15 (fairness): reserved for that work stream, empty until it needs them.
+
+One migration per parallel work stream, chained in advance, keeps a single Alembic head
+whatever order the streams land in.
+
+Revision ID: wave2_15_fairness
+Revises: wave2_14_console
+Create Date: 2026-12-02
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+import guichet.db  # noqa: F401
+
+revision: str = "wave2_15_fairness"
+down_revision: str | None = "wave2_14_console"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
