@@ -63,7 +63,7 @@ def matching_run() -> ResponseReturnValue:
         outcome = runs.run_mt(db, territory, now=now, user=current_user_record())
         assert outcome.run is not None
         record_audit("matching.run", object_type="matching_run", object_id=outcome.run.id,
-               assigned=outcome.stats["n_assigned"], unassigned=outcome.stats["n_unassigned"])
+                     assigned=outcome.stats["n_assigned"], unassigned=outcome.stats["n_unassigned"])
         db.commit()
     except IntegrityError:
         db.rollback()
@@ -93,7 +93,7 @@ def matching_dry_run() -> ResponseReturnValue:
     db.rollback()
     territory = current_territory()
     record_audit("matching.dry_run", object_type="territory", object_id=territory.id,
-           requests=[p.request.id for p in outcome.placements][:500])
+                 requests=[p.request.id for p in outcome.placements][:500])
     db.commit()
     return page
 
@@ -107,7 +107,7 @@ def matching_review(run_id: int) -> ResponseReturnValue:
     data = review.review_data(db, run)
     now = request_now()
     record_audit("matching.review", object_type="matching_run", object_id=run.id,
-           requests=[p.request_id for p in data["proposals"]][:500])
+                 requests=[p.request_id for p in data["proposals"]][:500])
     db.commit()
     return render_template("staff/matching_run.html", territory=territory, now=now,
                            summary=review.patient_summary, select_form=SelectionForm(),

@@ -39,7 +39,7 @@ def snp_home() -> ResponseReturnValue:
         f.slot_id.choices = [(sid, _slot_label(slots_by_id[sid])) for sid in data["fits"][r.id]]
         forms[r.id] = f
     record_audit("snp.board", object_type="territory", object_id=territory.id,
-           requests=[r.id for r in data["requests"]][:500])
+                 requests=[r.id for r in data["requests"]][:500])
     db.commit()
     return render_template("staff/snp_board.html", now=now, forms=forms, run_form=ButtonForm(),
                            summary=review.patient_summary, periods=explanations.SNP_PERIOD_LABELS, **data)
@@ -57,7 +57,7 @@ def snp_suggest() -> ResponseReturnValue:
     db.rollback()  # suggestions only: nothing is booked until staff confirm
     territory = current_territory()
     record_audit("snp.suggest", object_type="territory", object_id=territory.id,
-           requests=[p.request.id for p in outcome.placements][:500])
+                 requests=[p.request.id for p in outcome.placements][:500])
     db.commit()
     return page
 
