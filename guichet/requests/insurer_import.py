@@ -33,7 +33,7 @@ from guichet.models import (
     Territory,
     territory_communes,
 )
-from guichet.requests import records
+from guichet.requests import identity, records
 from guichet.requests.records import new_tracking_token
 from guichet.territories import settings as territory_settings
 from guichet.timeutil import paris_today, to_paris
@@ -424,8 +424,8 @@ def _bulk_create(db: Session, territory: Territory, rows: Iterable[Row], batch: 
             "children_birth_dates": [], "snp_availability": [], "is_consented": False,
             "submitted_dt": now, "waiting_since_dt": now, "status_changed_dt": now,
             "import_key": row.import_key, "import_batch_id": batch.id,
-            "identity_key": records.identity_key(row.values["birth_name"], row.values["first_names"],  # type: ignore[arg-type]
-                                                  row.values["birth_date"]),  # type: ignore[arg-type]
+            "identity_key": identity.identity_key(row.values["birth_name"], row.values["first_names"],  # type: ignore[arg-type]
+                                                   row.values["birth_date"]),  # type: ignore[arg-type]
         })
     request_ids = _allocate_ids(db, PatientRequest.__table__, len(request_values))
     for values, rid in zip(request_values, request_ids, strict=True):

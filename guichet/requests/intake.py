@@ -20,7 +20,8 @@ from guichet.identifiers import InvalidIdentifier, normalise_email, normalise_ph
 from guichet.messaging import notifications
 from guichet.models import Patient, PatientRequest, Territory
 from guichet.models.patients import RequestKind, RequestStatus
-from guichet.requests.records import create_request, fold_name
+from guichet.requests.identity import same_person
+from guichet.requests.records import create_request
 from guichet.requests.tracking import tracking_url
 from guichet.territories import geo
 from guichet.timeutil import age_on, paris_today
@@ -165,27 +166,13 @@ class SnpRequestData(PersonData):
     availability: list[tuple[str, str]] = field(default_factory=list)
 
 
-# --- identity -----------------------------------------------------------------------
-
-
-identity_key = fold_name
-
-
-def same_person(patient: Patient, data: PersonData) -> bool:
-    """Same first names, same birth date and one family name in common."""
-    if patient.birth_date != data.birth_date:
-        return False
-    if identity_key(patient.first_names) != identity_key(data.first_names):
-        return False
-    theirs = {identity_key(patient.birth_name), identity_key(patient.usage_name)} - {""}
-    ours = {identity_key(data.birth_name), identity_key(data.usage_name)} - {""}
-    return bool(theirs & ours)
+# --- duplicates ---------------------------------------------------------------------
 
 
 def find_open_duplicate(
     db: Session, territory: Territory, kind: str, data: PersonData
 ) -> PatientRequest | None:
-    """The open request of this kind of the same person in this territory, if any."""
+    """The open request of this kind of the same person (identity.same_person) in this territory, if any."""
     candidates = db.scalars(
         select(PatientRequest)
         .join(Patient, Patient.id == PatientRequest.patient_id)

@@ -19,7 +19,8 @@ from guichet.assignment import proposals
 from guichet.identifiers import InvalidIdentifier, normalise_email, normalise_phone
 from guichet.models import ACTIVE_PROPOSAL_STATUSES, Proposal, RequestEvent, User
 from guichet.models.patients import PatientRequest
-from guichet.requests.records import person_key, refresh_priority
+from guichet.requests.identity import person_key
+from guichet.requests.records import refresh_priority
 from guichet.territories import geo
 from guichet.timeutil import paris_today
 from guichet.workflow import (

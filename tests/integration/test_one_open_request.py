@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from guichet.db import make_engine
 from guichet.models import PatientRequest
 from guichet.requests import intake, staff_requests
-from guichet.requests.records import person_key
+from guichet.requests.identity import person_key
 from guichet.territories import geo
 from guichet.workflow import change_request_status
 from tests.conftest import NOW
