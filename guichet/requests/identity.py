@@ -86,3 +86,15 @@ def same_person(a: Named, b: Named) -> bool:
     ours = {fold_name(b.birth_name), fold_name(b.usage_name)} - {""}
     return bool(theirs & ours)
 
+
+
+def import_key(territory_id: int, person: Named) -> str | None:
+    """The key of a person imported from an insurer list: their identity key, scoped to the territory.
+
+    Unlike the identity key it stays when staff correct the name or the request closes, so
+    that importing the same person again creates nothing (patient_requests.import_key).
+    """
+    key = person_key(person)
+    if key is None:
+        return None
+    return hashlib.sha256(f"{territory_id}|{key}".encode()).hexdigest()
