@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from guichet import vocabulary
 from guichet.identifiers import InvalidIdentifier, normalise_email, normalise_phone
 from guichet.messaging import notifications
 from guichet.models import Patient, PatientRequest, Territory
@@ -29,42 +30,6 @@ from guichet.workflow import FINAL_REQUEST_STATUSES
 
 #: how far a patient may travel to see a GP, in km (the form's choices)
 MAX_KM_CHOICES = (5, 10, 20, 30)
-#: languages offered on the form besides French (ISO 639-1 code → French name)
-LANGUAGES = {
-    "en": "Anglais",
-    "ar": "Arabe",
-    "de": "Allemand",
-    "es": "Espagnol",
-    "it": "Italien",
-    "pt": "Portugais",
-    "tr": "Turc",
-    "ro": "Roumain",
-    "ru": "Russe",
-    "uk": "Ukrainien",
-    "pl": "Polonais",
-    "zh": "Chinois",
-    "fsl": "Langue des signes française",
-}
-#: categories of an unscheduled-care request
-SNP_CATEGORIES = {
-    "fever": "Fièvre, état grippal",
-    "pain": "Douleur (ventre, dos, oreille, dent…)",
-    "infection": "Infection (urinaire, gorge, peau, yeux…)",
-    "injury": "Petite blessure, entorse, brûlure légère",
-    "skin": "Éruption, démangeaisons, allergie sans gêne respiratoire",
-    "prescription": "Renouvellement d'un traitement qui ne peut pas attendre",
-    "other": "Autre problème",
-}
-SNP_SINCE = {
-    "today": "Depuis aujourd'hui",
-    "1-2_days": "Depuis 1 ou 2 jours",
-    "3-7_days": "Depuis 3 à 7 jours",
-    "more": "Depuis plus d'une semaine",
-}
-SNP_PERIODS = {"morning": "le matin", "afternoon": "l'après-midi", "evening": "en fin de journée"}
-SNP_DAYS = {"today": "Aujourd'hui", "tomorrow": "Demain"}
-FILLED_BY = ("self", "relative", "professional")
-CONTACT_PREFERENCES = ("email", "phone", "letter")
 #: a patient older than this is certainly a typing error
 MAX_AGE_YEARS = 120
 CHILD_MAX_AGE = 16
@@ -244,9 +209,9 @@ def _check_person(data: PersonData, now: datetime, errors: dict[str, str]) -> No
         errors["birth_date"] = "La date de naissance ne peut pas être dans le futur."
     elif age_on(data.birth_date, today) > MAX_AGE_YEARS:
         errors["birth_date"] = "Vérifiez l'année de naissance."
-    if data.sex is not None and data.sex not in ("F", "M", "X"):
+    if data.sex is not None and data.sex not in vocabulary.SEXES:
         errors["sex"] = "Choisissez une réponse dans la liste."
-    if data.filled_by not in FILLED_BY:
+    if data.filled_by not in vocabulary.FILLED_BY:
         errors["filled_by"] = "Indiquez qui remplit la demande."
     for name in ("phone", "proxy_phone"):
         raw = _clean(getattr(data, name))
@@ -281,7 +246,7 @@ def _check_person(data: PersonData, now: datetime, errors: dict[str, str]) -> No
         if not data.proxy_phone and "proxy_phone" not in errors:
             errors["proxy_phone"] = "Indiquez un numéro de téléphone où la CPTS peut vous joindre."
     preference = data.contact_preference
-    if preference is not None and preference not in CONTACT_PREFERENCES:
+    if preference is not None and preference not in vocabulary.CONTACT_PREFERENCES:
         errors["contact_preference"] = "Choisissez un moyen de contact dans la liste."
     elif preference == "letter":
         if not data.address:
@@ -323,7 +288,7 @@ def check_mt(data: MtRequestData, now: datetime) -> dict[str, str]:
             )
     if data.max_km not in MAX_KM_CHOICES:
         errors["max_km"] = "Choisissez une distance dans la liste."
-    unknown = [code for code in data.languages if code not in LANGUAGES]
+    unknown = [code for code in data.languages if code not in vocabulary.LANGUAGES]
     if unknown:
         errors["languages"] = "Choisissez les langues dans la liste."
     data.languages = list(dict.fromkeys(data.languages))
@@ -339,7 +304,7 @@ def availability_slots(
     return [
         {"day": days[day].isoformat(), "period": period}
         for day, period in availability
-        if day in days and period in SNP_PERIODS
+        if day in days and period in vocabulary.SNP_PERIODS
     ]
 
 
@@ -352,14 +317,14 @@ def check_snp(data: SnpRequestData, now: datetime) -> dict[str, str]:
         # the coordinators call back to give the appointment
         errors.pop("proxy_phone", None)
         errors["phone"] = "Indiquez un numéro de téléphone : la CPTS vous rappellera."
-    if data.snp_category not in SNP_CATEGORIES:
+    if data.snp_category not in vocabulary.SNP_CATEGORIES:
         errors["snp_category"] = "Choisissez le motif dans la liste."
     data.snp_reason = _clean(data.snp_reason) or ""
     if not data.snp_reason:
         errors["snp_reason"] = "Décrivez le problème en quelques mots."
     elif len(data.snp_reason) > 500:
         errors["snp_reason"] = "Soyez bref : 500 caractères au plus."
-    if data.snp_since not in SNP_SINCE:
+    if data.snp_since not in vocabulary.SNP_SINCE:
         errors["snp_since"] = "Indiquez depuis quand."
     if not availability_slots(data.availability, now):
         errors["availability"] = "Cochez au moins un moment où vous êtes disponible."

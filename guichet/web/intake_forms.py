@@ -29,6 +29,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget
 
+from guichet import vocabulary
 from guichet.identifiers import InvalidIdentifier, normalise_email, normalise_phone
 from guichet.requests import intake
 from guichet.territories import geo
@@ -134,11 +135,7 @@ class _PersonFields(FlaskForm):
 
     filled_by = RadioField(
         "Qui remplit cette demande ?",
-        choices=choices([
-            ("self", "La personne elle-même"),
-            ("relative", "Un proche (famille, ami, voisin)"),
-            ("professional", "Un professionnel pour elle (pharmacien, infirmier, travailleur social…)"),
-        ]),
+        choices=choices(vocabulary.FILLED_BY.items()),
         default="self",
         validators=[InputRequired("Indiquez qui remplit la demande.")],
     )
@@ -192,7 +189,7 @@ class _PersonFields(FlaskForm):
     )
     sex = RadioField(
         "Sexe",
-        choices=choices([("F", "Femme"), ("M", "Homme"), ("X", "Autre ou ne souhaite pas répondre")]),
+        choices=choices(vocabulary.SEXES.items()),
         validators=[InputRequired("Choisissez une réponse.")],
     )
 
@@ -317,7 +314,7 @@ class MtRequestForm(_PersonFields):
     )
     languages = MultiCheckboxField(
         "Langues parlées en plus du français (facultatif)",
-        choices=choices(intake.LANGUAGES.items()),
+        choices=choices(vocabulary.LANGUAGES.items()),
         validate_choice=False,
     )
     is_consented = BooleanField(
@@ -380,8 +377,8 @@ for _name, _label in RED_FLAGS.items():
 
 AVAILABILITY_CHOICES = [
     (f"{day}:{period}", f"{day_label} {period_label}")
-    for day, day_label in intake.SNP_DAYS.items()
-    for period, period_label in intake.SNP_PERIODS.items()
+    for day, day_label in vocabulary.SNP_DAYS.items()
+    for period, period_label in vocabulary.SNP_PERIODS.items()
 ]
 
 
@@ -396,7 +393,7 @@ class SnpRequestForm(_PersonFields):
     )
     snp_category = RadioField(
         "Pour quel problème ?",
-        choices=choices(intake.SNP_CATEGORIES.items()),
+        choices=choices(vocabulary.SNP_CATEGORIES.items()),
         validators=[InputRequired("Choisissez le motif.")],
     )
     snp_reason = TextAreaField(
@@ -408,7 +405,7 @@ class SnpRequestForm(_PersonFields):
     )
     snp_since = RadioField(
         "Depuis quand ?",
-        choices=choices(intake.SNP_SINCE.items()),
+        choices=choices(vocabulary.SNP_SINCE.items()),
         validators=[InputRequired("Indiquez depuis quand.")],
     )
     availability = MultiCheckboxField(
@@ -439,11 +436,7 @@ class SnpRequestForm(_PersonFields):
 
 _CONTACT_PREFERENCE = dict(
     label="Comment la CPTS doit-elle recontacter cette personne ?",
-    choices=choices([
-        ("phone", "Par téléphone"),
-        ("email", "Par e-mail"),
-        ("letter", "Pas d'e-mail : envoyer des courriers"),
-    ]),
+    choices=choices(vocabulary.CONTACT_PREFERENCES.items()),
     default="phone",
     validators=[InputRequired("Choisissez un moyen de contact.")],
 )

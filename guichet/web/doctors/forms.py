@@ -19,6 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from guichet import vocabulary
 from guichet.doctors import practitioners, slot_patterns
 from guichet.web.intake_forms import choices
 
@@ -103,7 +104,7 @@ class DeclarationForm(FlaskForm):
     does_home_visits = BooleanField("Je fais des visites à domicile")
     languages = CheckboxesField(
         "Langues que vous parlez en plus du français",
-        choices=choices(practitioners.LANGUAGES.items()),
+        choices=choices(vocabulary.LANGUAGES.items()),
     )
     pending_action = RadioField(
         "Que faire des propositions en attente de votre réponse ?",
