@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 
 from guichet.accounts import audit
 from guichet.assignment.priority import Situation, compute_priority
-from guichet.identifiers import InvalidIdentifier, normalise_phone
 from guichet.models import (
     CommunePostalCode,
     ImportBatch,
@@ -35,7 +34,7 @@ from guichet.models import (
     Territory,
     territory_communes,
 )
-from guichet.requests import identity, records
+from guichet.requests import identity, records, validation
 from guichet.requests.records import new_tracking_token
 from guichet.territories import settings as territory_settings
 from guichet.timeutil import paris_today, to_paris
@@ -204,80 +203,87 @@ class _Communes:
         return self.by_postal[code]
 
 
+#: the file's spellings of the person's sex
+SEXES = {"f": "F", "femme": "F", "m": "M", "h": "M", "homme": "M", "x": "X", "autre": "X", "": None}
+
+
 def _validate_row(row: Row, cells: dict[str, str], communes: _Communes, territory_id: int,
                   today: date) -> None:
-    errors = row.errors
-    birth_name = cells.get("birth_name", "").strip()
-    first_names = cells.get("first_names", "").strip()
-    if not birth_name:
-        errors.append("nom manquant")
-    if not first_names:
-        errors.append("prénom manquant")
+    """Check one line with the person validator every channel uses, plus what only a file needs.
+
+    Messages are sentences, joined on the report page; those of the file's own spellings
+    (dates, sex, communes, ALD) quote the cell as the file has it.
+    """
+    person: dict[str, object] = {
+        "birth_name": cells.get("birth_name", ""), "usage_name": cells.get("usage_name", ""),
+        "first_names": cells.get("first_names", ""), "phone": cells.get("phone", ""),
+    }
+    parsing: dict[str, str] = {}
     raw_date = cells.get("birth_date", "").strip()
     birth_date = _parse_date(raw_date)
-    if not raw_date:
-        errors.append("date de naissance manquante")
-    elif birth_date is None:
-        errors.append(f"date de naissance « {raw_date} » invalide (attendu JJ/MM/AAAA ou AAAA-MM-JJ)")
-    elif birth_date > today or birth_date.year < 1900:
-        errors.append(f"date de naissance « {raw_date} » impossible")
-        birth_date = None
-    sex_raw = normalise_text(cells.get("sex", ""))
-    sex = {"f": "F", "femme": "F", "m": "M", "h": "M", "homme": "M", "x": "X", "autre": "X", "": None}.get(sex_raw, "?")
+    if raw_date and birth_date is None:
+        parsing["birth_date"] = (f"Date de naissance « {raw_date} » invalide : écrivez-la JJ/MM/AAAA "
+                                 "ou AAAA-MM-JJ.")
+    else:
+        person["birth_date"] = birth_date
+    sex = SEXES.get(normalise_text(cells.get("sex", "")), "?")
     if sex == "?":
-        errors.append(f"sexe « {cells.get('sex', '')} » inconnu (F, M ou vide)")
-        sex = None
+        parsing["sex"] = f"Sexe « {cells.get('sex', '')} » inconnu : F, M, X ou vide."
+    else:
+        person["sex"] = sex
+    clean, found = validation.check_person(person, today=today, rules=validation.IMPORT)
+    found.update(parsing)
+    errors = row.errors
+    errors.extend(found[k] for k in ("birth_name", "first_names", "birth_date", "sex") if k in found)
     postal = cells.get("postal_code", "").replace(" ", "")
     if len(postal) == 4 and postal.isdigit():
         postal = "0" + postal  # a spreadsheet dropped the leading zero
     insee: str | None = None
     if not postal:
-        errors.append("code postal manquant")
+        errors.append("Code postal manquant.")
     elif not re.match(r"^\d{5}$", postal):
-        errors.append(f"code postal « {postal} » invalide (5 chiffres)")
+        errors.append(f"Code postal « {postal} » invalide : 5 chiffres attendus.")
     else:
         choices = communes.for_postal(postal)
         codes = {i for i, _ in choices}
         wanted_insee = cells.get("insee", "").strip().upper()
         wanted_name = normalise_text(cells.get("commune", ""))
         if not choices:
-            errors.append(f"code postal {postal} inconnu")
+            errors.append(f"Code postal {postal} inconnu.")
         elif wanted_insee:
             if wanted_insee in codes:
                 insee = wanted_insee
             else:
-                errors.append(f"code INSEE {wanted_insee} ne correspond pas au code postal {postal}")
+                errors.append(f"Le code INSEE {wanted_insee} ne correspond pas au code postal {postal}.")
         elif wanted_name:
-            found = {i for i, lab in choices if lab == wanted_name or lab.startswith(wanted_name + " (")}
-            if len(found) == 1:
-                insee = found.pop()
+            found_insee = {i for i, lab in choices if lab == wanted_name or lab.startswith(wanted_name + " (")}
+            if len(found_insee) == 1:
+                insee = found_insee.pop()
             else:
-                errors.append(f"commune « {cells.get('commune', '')} » inconnue pour le code postal {postal}")
+                errors.append(f"Commune « {cells.get('commune', '')} » inconnue pour le code postal {postal}.")
         elif len(codes) == 1:
             insee = next(iter(codes))
         else:
-            errors.append(f"le code postal {postal} couvre plusieurs communes : indiquez la commune")
+            errors.append(f"Le code postal {postal} couvre plusieurs communes : indiquez la commune.")
         if insee and insee not in communes.in_territory:
-            errors.append("commune hors du territoire de la CPTS")
-    phone = None
-    if cells.get("phone", "").strip():
-        try:
-            phone = normalise_phone(cells["phone"])
-        except InvalidIdentifier:
-            errors.append(f"téléphone « {cells['phone'].strip()} » invalide")
+            errors.append("Commune hors du territoire de la CPTS.")
+    if "phone" in found:
+        errors.append(found["phone"])
     ald_raw = normalise_text(cells.get("ald", ""))
     if ald_raw not in YES | NO:
-        errors.append(f"ALD « {cells.get('ald', '')} » : répondez oui ou non")
+        errors.append(f"ALD « {cells.get('ald', '')} » : répondez oui ou non.")
     if errors:
         row.status = "error"
         return
     assert birth_date is not None
-    usage_name = cells.get("usage_name", "").strip()[:100] or None
+    # the columns' sizes: a longer cell is cut rather than the row refused
+    birth_name, first_names = clean["birth_name"][:100], clean["first_names"][:150]
+    usage_name = clean["usage_name"][:100] if clean["usage_name"] else None
+    address = validation.clean_text(cells.get("address"))
     row.values = {
-        "birth_name": birth_name[:100], "usage_name": usage_name,
-        "first_names": first_names[:150], "birth_date": birth_date, "sex": sex,
-        "address": cells.get("address", "").strip()[:250] or None, "postal_code": postal,
-        "commune_insee": insee, "phone": phone, "is_ald": ald_raw in YES,
+        "birth_name": birth_name, "usage_name": usage_name, "first_names": first_names,
+        "birth_date": birth_date, "sex": sex, "address": address[:250] if address else None,
+        "postal_code": postal, "commune_insee": insee, "phone": clean["phone"], "is_ald": ald_raw in YES,
     }
     row.person = identity.Identity(birth_name=birth_name, usage_name=usage_name,
                                    first_names=first_names, birth_date=birth_date)
@@ -350,7 +356,7 @@ def preview(db: Session, territory: Territory, data: bytes, *, now: datetime) ->
                 earlier = _first_same_person(row.person, seen[row.person.birth_date])
                 if earlier is not None:
                     row.status = "duplicate_file"
-                    row.errors.append(f"même personne qu'à la ligne {earlier.line}")
+                    row.errors.append(f"Même personne qu'à la ligne {earlier.line}.")
                 else:
                     seen[row.person.birth_date].append(row)
             rows.append(row)
@@ -363,12 +369,12 @@ def preview(db: Session, territory: Territory, data: bytes, *, now: datetime) ->
         assert row.person is not None
         if row.import_key in used:
             row.status = "existing"
-            row.errors.append("déjà importée lors d'un import précédent")
+            row.errors.append("Déjà importée lors d'un import précédent.")
             continue
         for person, reference in open_requests.get(row.person.birth_date, []):
             if identity.same_person(person, row.person):
                 row.status = "existing"
-                row.errors.append(f"doublon de la demande en cours {reference}")
+                row.errors.append(f"Doublon de la demande en cours {reference}.")
                 break
     note = "UTF-8" if _is_utf8(data) else "Windows-1252 (Excel)"
     return Preview(sha256=file_sha256(data), rows=rows, delimiter=delimiter, encoding_note=note)

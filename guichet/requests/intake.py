@@ -17,10 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from guichet import vocabulary
-from guichet.identifiers import InvalidIdentifier, normalise_email, normalise_phone
 from guichet.messaging import notifications
 from guichet.models import Patient, PatientRequest, Territory
 from guichet.models.patients import RequestKind, RequestStatus
+from guichet.requests import validation
 from guichet.requests.identity import same_person
 from guichet.requests.records import create_request
 from guichet.requests.tracking import tracking_url
@@ -28,10 +28,6 @@ from guichet.territories import geo
 from guichet.timeutil import age_on, paris_today
 from guichet.workflow import FINAL_REQUEST_STATUSES
 
-#: how far a patient may travel to see a GP, in km (the form's choices)
-MAX_KM_CHOICES = (5, 10, 20, 30)
-#: a patient older than this is certainly a typing error
-MAX_AGE_YEARS = 120
 CHILD_MAX_AGE = 16
 
 
@@ -189,45 +185,24 @@ def territory_of(db: Session, commune_insee: str) -> Territory:
 # --- checks -------------------------------------------------------------------------
 
 
-def _clean(value: str | None) -> str | None:
-    value = " ".join((value or "").split())
-    return value or None
+#: the answers checked by the one person validator (guichet/requests/validation.py)
+_PERSON_FIELDS = ("birth_name", "usage_name", "first_names", "birth_date", "sex", "phone", "email",
+                  "address", "proxy_phone", "proxy_email", "contact_preference", "max_km",
+                  "hospital_discharge_date", "previous_mt_left_date")
 
 
 def _check_person(data: PersonData, now: datetime, errors: dict[str, str]) -> None:
-    today = paris_today(now)
-    data.birth_name = _clean(data.birth_name) or ""
-    data.usage_name = _clean(data.usage_name)
-    data.first_names = _clean(data.first_names) or ""
-    if not data.birth_name:
-        errors["birth_name"] = "Indiquez le nom de naissance."
-    if not data.first_names:
-        errors["first_names"] = "Indiquez le ou les prénoms."
-    if data.birth_date is None:
-        errors["birth_date"] = "Indiquez la date de naissance."
-    elif data.birth_date > today:
-        errors["birth_date"] = "La date de naissance ne peut pas être dans le futur."
-    elif age_on(data.birth_date, today) > MAX_AGE_YEARS:
-        errors["birth_date"] = "Vérifiez l'année de naissance."
-    if data.sex is not None and data.sex not in vocabulary.SEXES:
-        errors["sex"] = "Choisissez une réponse dans la liste."
+    person = {name: getattr(data, name) for name in _PERSON_FIELDS if hasattr(data, name)}
+    clean, found = validation.check_person(person, today=paris_today(now), rules=validation.FORM)
+    for name, value in clean.items():
+        setattr(data, name, value)
+    data.birth_name = data.birth_name or ""
+    data.first_names = data.first_names or ""
+    errors.update(found)
     if data.filled_by not in vocabulary.FILLED_BY:
         errors["filled_by"] = "Indiquez qui remplit la demande."
-    for name in ("phone", "proxy_phone"):
-        raw = _clean(getattr(data, name))
-        try:
-            setattr(data, name, normalise_phone(raw) if raw else None)
-        except InvalidIdentifier as exc:
-            errors[name] = str(exc)
-    for name in ("email", "proxy_email"):
-        raw = _clean(getattr(data, name))
-        try:
-            setattr(data, name, normalise_email(raw) if raw else None)
-        except InvalidIdentifier as exc:
-            errors[name] = str(exc)
-    data.address = _clean(data.address)
     for name in ("proxy_relation", "proxy_name", "proxy_profession"):
-        setattr(data, name, _clean(getattr(data, name)))
+        setattr(data, name, validation.clean_text(getattr(data, name)))
     if data.filled_by == "self":
         data.proxy_relation = data.proxy_name = data.proxy_profession = None
         data.proxy_phone = data.proxy_email = None
@@ -246,12 +221,10 @@ def _check_person(data: PersonData, now: datetime, errors: dict[str, str]) -> No
         if not data.proxy_phone and "proxy_phone" not in errors:
             errors["proxy_phone"] = "Indiquez un numéro de téléphone où la CPTS peut vous joindre."
     preference = data.contact_preference
-    if preference is not None and preference not in vocabulary.CONTACT_PREFERENCES:
-        errors["contact_preference"] = "Choisissez un moyen de contact dans la liste."
-    elif preference == "letter":
+    if preference == "letter":
         if not data.address:
             errors["address"] = "Indiquez l'adresse postale où envoyer les courriers."
-    elif not _contact_email(data) and not _contact_phone(data):
+    elif "contact_preference" not in errors and not _contact_email(data) and not _contact_phone(data):
         key = "phone" if data.filled_by == "self" else "proxy_phone"
         if key not in errors:
             errors[key] = "Indiquez au moins un numéro de téléphone ou une adresse e-mail."
@@ -274,10 +247,6 @@ def check_mt(data: MtRequestData, now: datetime) -> dict[str, str]:
     errors: dict[str, str] = {}
     _check_person(data, now, errors)
     today = paris_today(now)
-    if data.hospital_discharge_date and data.hospital_discharge_date > today:
-        errors["hospital_discharge_date"] = "La date de sortie ne peut pas être dans le futur."
-    if data.previous_mt_left_date and data.previous_mt_left_date > today + timedelta(days=366):
-        errors["previous_mt_left_date"] = "Vérifiez cette date."
     for child in data.children_birth_dates:
         if child > today:
             errors["children_birth_dates"] = "Une date de naissance est dans le futur."
@@ -286,8 +255,6 @@ def check_mt(data: MtRequestData, now: datetime) -> dict[str, str]:
                 "Indiquez seulement les enfants de moins de 16 ans ; "
                 "un jeune de 16 ans ou plus fait sa propre demande."
             )
-    if data.max_km not in MAX_KM_CHOICES:
-        errors["max_km"] = "Choisissez une distance dans la liste."
     unknown = [code for code in data.languages if code not in vocabulary.LANGUAGES]
     if unknown:
         errors["languages"] = "Choisissez les langues dans la liste."
@@ -311,7 +278,7 @@ def availability_slots(
 def check_snp(data: SnpRequestData, now: datetime) -> dict[str, str]:
     """Every rule on an SNP request's answers; returns {field: French message}."""
     errors: dict[str, str] = {}
-    no_phone = not _clean(data.phone) and not _clean(data.proxy_phone)
+    no_phone = not validation.clean_text(data.phone) and not validation.clean_text(data.proxy_phone)
     _check_person(data, now, errors)
     if no_phone:
         # the coordinators call back to give the appointment
@@ -319,7 +286,7 @@ def check_snp(data: SnpRequestData, now: datetime) -> dict[str, str]:
         errors["phone"] = "Indiquez un numéro de téléphone : la CPTS vous rappellera."
     if data.snp_category not in vocabulary.SNP_CATEGORIES:
         errors["snp_category"] = "Choisissez le motif dans la liste."
-    data.snp_reason = _clean(data.snp_reason) or ""
+    data.snp_reason = validation.clean_text(data.snp_reason) or ""
     if not data.snp_reason:
         errors["snp_reason"] = "Décrivez le problème en quelques mots."
     elif len(data.snp_reason) > 500:

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from guichet.accounts import audit
 from guichet.assignment import proposals
-from guichet.identifiers import InvalidIdentifier, normalise_email, normalise_phone
 from guichet.models import ACTIVE_PROPOSAL_STATUSES, Proposal, RequestEvent, User
 from guichet.models.patients import PatientRequest
+from guichet.requests import validation
 from guichet.requests.identity import person_key
 from guichet.requests.records import refresh_priority
 from guichet.territories import geo
@@ -132,37 +132,19 @@ def qualify(db: Session, request: PatientRequest, *, user_id: int, now: datetime
 
 def _clean_edit(db: Session, request: PatientRequest, values: Mapping[str, Any],
                 today: date) -> dict[str, Any]:
-    errors: dict[str, str] = {}
-    clean: dict[str, Any] = {}
+    edited: dict[str, Any] = {}
     for key, value in values.items():
         if key not in EDITABLE_FIELDS:
             continue
-        if isinstance(value, str):
+        if isinstance(value, str):  # an empty answer (« Non précisé ») clears the field
             value = value.strip() or None
-        clean[key] = value
-    for key in ("birth_name", "first_names"):
-        if key in clean and not clean[key]:
-            errors[key] = f"{EDITABLE_FIELDS[key]} : ce champ est obligatoire."
-    if clean.get("phone"):
-        try:
-            clean["phone"] = normalise_phone(clean["phone"])
-        except InvalidIdentifier as exc:
-            errors["phone"] = str(exc)
-    if clean.get("email"):
-        try:
-            clean["email"] = normalise_email(clean["email"])
-        except InvalidIdentifier as exc:
-            errors["email"] = str(exc)
-    birth = clean.get("birth_date")
-    if isinstance(birth, date) and (birth.year < 1900 or birth > today):
-        errors["birth_date"] = "Date de naissance : indiquez une date passée, après 1900."
-    if "max_km" in clean and clean["max_km"] is not None and not 1 <= int(clean["max_km"]) <= 200:
-        errors["max_km"] = "Distance maximale : entre 1 et 200 km."
+        edited[key] = value
+    clean, errors = validation.check_person(edited, today=today, rules=validation.STAFF)
     postal = clean.get("postal_code", request.patient.postal_code)
     insee = clean.get("commune_insee", request.patient.commune_insee)
     if postal or insee:
         if not postal:
-            errors["postal_code"] = "Code postal : indiquez le code postal de la commune."
+            errors["postal_code"] = "Indiquez le code postal de la commune."
         else:
             try:
                 choices = geo.communes_for_postal_code(db, postal)
@@ -175,11 +157,8 @@ def _clean_edit(db: Session, request: PatientRequest, values: Mapping[str, Any],
                         clean["commune_insee"] = codes.pop()
                     else:
                         errors["commune_insee"] = (
-                            "Commune : choisissez une commune desservie par ce code postal."
+                            "Choisissez une commune desservie par ce code postal."
                         )
-    contact = clean.get("contact_preference")
-    if contact is not None and contact not in ("email", "phone", "letter"):
-        errors["contact_preference"] = "Moyen de contact : choisissez e-mail, téléphone ou courrier."
     if errors:
         raise InvalidEdit(errors)
     return clean

@@ -31,7 +31,7 @@ from wtforms.widgets import CheckboxInput, DateInput, ListWidget
 
 from guichet import vocabulary
 from guichet.identifiers import InvalidIdentifier, normalise_email, normalise_phone
-from guichet.requests import intake
+from guichet.requests import intake, validation
 from guichet.territories import geo
 
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
@@ -301,7 +301,7 @@ class MtRequestForm(_PersonFields):
     )
     max_km = RadioField(
         "Jusqu'où la personne peut-elle se déplacer pour voir le médecin ?",
-        choices=choices((km, f"{km} km") for km in intake.MAX_KM_CHOICES),
+        choices=choices((km, f"{km} km") for km in validation.FORM_RADIUS_CHOICES_KM),
         coerce=int,
         default=10,
         validators=[InputRequired("Choisissez une distance.")],
