@@ -37,7 +37,7 @@ from guichet.models import (
 from guichet.requests import identity, records, validation
 from guichet.requests.records import new_tracking_token
 from guichet.territories import settings as territory_settings
-from guichet.timeutil import paris_today, to_paris
+from guichet.timeutil import paris_today, parse_date, to_paris
 from guichet.workflow import FINAL_REQUEST_STATUSES
 
 MAX_ROWS = 20_000
@@ -121,19 +121,6 @@ def _map_headers(headers: list[str]) -> dict[str, int]:
             + ". Vérifiez la première ligne du fichier (les noms de colonnes)."
         )
     return mapping
-
-
-def _parse_date(text: str) -> date | None:
-    text = text.strip()
-    for pattern, order in ((r"^(\d{1,2})/(\d{1,2})/(\d{4})$", "dmy"), (r"^(\d{4})-(\d{1,2})-(\d{1,2})$", "ymd")):
-        match = re.match(pattern, text)
-        if match:
-            a, b, c = (int(g) for g in match.groups())
-            try:
-                return date(c, b, a) if order == "dmy" else date(a, b, c)
-            except ValueError:
-                return None
-    return None
 
 
 @dataclass
@@ -220,8 +207,10 @@ def _validate_row(row: Row, cells: dict[str, str], communes: _Communes, territor
     }
     parsing: dict[str, str] = {}
     raw_date = cells.get("birth_date", "").strip()
-    birth_date = _parse_date(raw_date)
-    if raw_date and birth_date is None:
+    birth_date: date | None = None
+    try:
+        birth_date = parse_date(raw_date) if raw_date else None
+    except ValueError:
         parsing["birth_date"] = (f"Date de naissance « {raw_date} » invalide : écrivez-la JJ/MM/AAAA "
                                  "ou AAAA-MM-JJ.")
     else:

@@ -9,7 +9,6 @@ stay in guichet.requests.intake.
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -19,7 +18,6 @@ from wtforms import (
     EmailField,
     Field,
     RadioField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TelField,
@@ -27,55 +25,17 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, DateInput, ListWidget
 
 from guichet import vocabulary
 from guichet.identifiers import InvalidIdentifier, normalise_email, normalise_phone
 from guichet.requests import intake, validation
 from guichet.territories import geo
+from guichet.timeutil import parse_date
+from guichet.web import fields
+from guichet.web.fields import CheckboxesField, FrDateField, choices
 
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
-DATE_EXAMPLE = "par exemple 14/03/1950"
-
-
-def parse_date(text: str) -> date:
-    """Read a date typed by a person or sent by a date picker; raise ValueError."""
-    value = "".join(text.split())
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(value)
-
-
-class FrDateField(Field):
-    """A date input that accepts 2026-11-24 (date pickers) and 24/11/2026, with French errors."""
-
-    widget = DateInput()
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return " ".join(self.raw_data)
-        return self.data.isoformat() if isinstance(self.data, date) else ""
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        text = " ".join(str(v) for v in valuelist).strip()
-        if not text:
-            self.data = None
-            return
-        try:
-            self.data = parse_date(text)
-        except ValueError:
-            self.data = None
-            raise ValueError(f"Cette date n'est pas valide : écrivez-la {DATE_EXAMPLE}.") from None
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Several check boxes answering one question (rendered as a fieldset)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
+#: what the descriptions of the patient forms' dates say
+DATE_EXAMPLE = f"par exemple {fields.DATE_EXAMPLE}"
 
 
 def phone_check(form: FlaskForm, field: Field) -> None:
@@ -92,11 +52,6 @@ def email_check(form: FlaskForm, field: Field) -> None:
             normalise_email(field.data)
         except InvalidIdentifier as exc:
             raise ValidationError(str(exc)) from None
-
-
-def choices(pairs: Any) -> list[SelectChoice]:
-    """WTForms choices from (value, label) pairs."""
-    return [SelectChoice(str(value), label) for value, label in pairs]
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -312,7 +267,7 @@ class MtRequestForm(_PersonFields):
     needs_step_free = BooleanField(
         "A besoin d'un cabinet accessible sans marche", description="Fauteuil roulant, déambulateur…"
     )
-    languages = MultiCheckboxField(
+    languages = CheckboxesField(
         "Langues parlées en plus du français (facultatif)",
         choices=choices(vocabulary.LANGUAGES.items()),
         validate_choice=False,
@@ -408,7 +363,7 @@ class SnpRequestForm(_PersonFields):
         choices=choices(vocabulary.SNP_SINCE.items()),
         validators=[InputRequired("Indiquez depuis quand.")],
     )
-    availability = MultiCheckboxField(
+    availability = CheckboxesField(
         "Quand pouvez-vous aller chez le médecin ?",
         choices=choices(AVAILABILITY_CHOICES),
         validators=[DataRequired("Cochez au moins un moment où vous êtes disponible.")],

@@ -78,3 +78,14 @@ def test_the_import_reports_the_validator_s_messages(db, factory, now):
     insurer_import.confirm(db, territory, data, "liste.csv", now=now)
     assert db.scalar(select(func.count()).select_from(PatientRequest).where(
         PatientRequest.territory_id == territory.id)) == 1
+
+
+def test_the_import_reads_dates_as_the_forms_do(db, factory, now):
+    territory = factory.territory()
+    data = ("Nom;Prénom(s);Date de naissance;Code postal;Commune\r\n"
+            "Roux;Léa;03.04.1970;26190;Bouvante\r\n"
+            "Roux;Luc;3-4-1971;26190;Bouvante\r\n"
+            "Roux;Max;1970/04/03;26190;Bouvante\r\n").encode()
+    report = insurer_import.preview(db, territory, data, now=now)
+    assert [r.values.get("birth_date") for r in report.rows] == [date(1970, 4, 3), date(1971, 4, 3), None]
+    assert report.rows[2].errors == ["Date de naissance « 1970/04/03 » invalide : écrivez-la JJ/MM/AAAA ou AAAA-MM-JJ."]
