@@ -28,6 +28,7 @@ MAX_AGE_YEARS = 120
 RADIUS_KM_RANGE = (1, 200)
 #: the distances the patient forms offer, online and on the phone
 FORM_RADIUS_CHOICES_KM = (5, 10, 20, 30)
+RADIUS_RANGE_MESSAGE = f"Indiquez une distance entre {RADIUS_KM_RANGE[0]} et {RADIUS_KM_RANGE[1]} km."
 
 PHONE_FIELDS = ("phone", "proxy_phone")
 EMAIL_FIELDS = ("email", "proxy_email")
@@ -132,5 +133,5 @@ def radius_error(max_km: Any, rules: ChannelRules) -> str | None:
         return None if max_km in rules.radius_choices else "Choisissez une distance dans la liste."
     low, high = RADIUS_KM_RANGE
     if not isinstance(max_km, int) or isinstance(max_km, bool) or not low <= max_km <= high:
-        return f"Indiquez une distance entre {low} et {high} km."
+        return RADIUS_RANGE_MESSAGE
     return None
