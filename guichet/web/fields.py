@@ -39,6 +39,8 @@ class FrDateField(Field):
         return self.data.isoformat() if isinstance(self.data, date) else ""
 
     def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:  # not sent at all: keep the object's value, as WTForms' DateField does
+            return
         text = " ".join(str(v) for v in valuelist).strip()
         if not text:
             self.data = None

@@ -48,3 +48,13 @@ def test_the_fields_read_french_input_and_answer_in_french(app):
             "at": ["Indiquez une heure valide, par exemple 09:00."],
             "langs": ["Choisissez parmi les valeurs proposées."],
         }
+
+
+def test_a_date_not_sent_keeps_the_object_s_value(app):
+    class Edit(FlaskForm):
+        birth_date = FrDateField("Date de naissance")
+
+    with app.test_request_context(method="POST", data={"other": "x"}):
+        assert Edit(obj=type("P", (), {"birth_date": date(1950, 3, 14)})()).birth_date.data == date(1950, 3, 14)
+    with app.test_request_context(method="POST", data={"birth_date": ""}):
+        assert Edit(obj=type("P", (), {"birth_date": date(1950, 3, 14)})()).birth_date.data is None
