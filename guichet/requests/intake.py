@@ -386,6 +386,22 @@ def _remind_existing(
     )
 
 
+def _refuse_duplicate(
+    db: Session, territory: Territory, kind: str, data: PersonData, *, channel: str, now: datetime,
+    base_url: str,
+) -> None:
+    """Raise DuplicateRequest when the same person has an open request of this kind here.
+
+    A patient who asks again online gets the existing link by e-mail; staff see it on screen.
+    """
+    existing = find_open_duplicate(db, territory, kind, data)
+    if existing is None:
+        return
+    if channel == "web":
+        _remind_existing(db, existing, now=now, base_url=base_url)
+    raise DuplicateRequest(existing)
+
+
 def _initial_status(channel: str, status: str | None) -> str:
     if status is not None:
         return status
@@ -416,11 +432,7 @@ def _insert(
             with db.begin_nested():
                 return build()
         except IntegrityError:
-            existing = find_open_duplicate(db, territory, kind, data)
-            if existing is not None:
-                if channel == "web":
-                    _remind_existing(db, existing, now=now, base_url=base_url)
-                raise DuplicateRequest(existing) from None
+            _refuse_duplicate(db, territory, kind, data, channel=channel, now=now, base_url=base_url)
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
@@ -448,11 +460,7 @@ def submit_mt_request(
     if errors:
         raise InvalidRequest(errors)
     territory = _locate(db, data, expected_territory_id)
-    existing = find_open_duplicate(db, territory, RequestKind.MT, data)
-    if existing is not None:
-        if channel == "web":
-            _remind_existing(db, existing, now=now, base_url=base_url)
-        raise DuplicateRequest(existing)
+    _refuse_duplicate(db, territory, RequestKind.MT, data, channel=channel, now=now, base_url=base_url)
 
     def build() -> PatientRequest:
         patient = _new_patient(
@@ -510,11 +518,7 @@ def submit_snp_request(
     if errors:
         raise InvalidRequest(errors)
     territory = _locate(db, data, expected_territory_id)
-    existing = find_open_duplicate(db, territory, RequestKind.SNP, data)
-    if existing is not None:
-        if channel == "web":
-            _remind_existing(db, existing, now=now, base_url=base_url)
-        raise DuplicateRequest(existing)
+    _refuse_duplicate(db, territory, RequestKind.SNP, data, channel=channel, now=now, base_url=base_url)
 
     def build() -> PatientRequest:
         patient = _new_patient(territory, data, now)
