@@ -21,7 +21,7 @@ from guichet.messaging import notifications
 from guichet.models import Patient, PatientRequest, Territory
 from guichet.models.patients import RequestKind, RequestStatus
 from guichet.requests import validation
-from guichet.requests.identity import same_person
+from guichet.requests.identity import Named, same_person
 from guichet.requests.records import create_request
 from guichet.requests.tracking import tracking_url
 from guichet.territories import geo
@@ -131,10 +131,13 @@ class SnpRequestData(PersonData):
 
 
 def find_open_duplicate(
-    db: Session, territory: Territory, kind: str, data: PersonData
+    db: Session, territory: Territory, kind: str, data: Named, *, other_than: Patient | None = None
 ) -> PatientRequest | None:
-    """The open request of this kind of the same person (identity.same_person) in this territory, if any."""
-    candidates = db.scalars(
+    """The open request of this kind of the same person (identity.same_person) in this territory, if any.
+
+    `other_than` leaves out that patient's own requests (a correction of their identity).
+    """
+    query = (
         select(PatientRequest)
         .join(Patient, Patient.id == PatientRequest.patient_id)
         .where(
@@ -146,6 +149,9 @@ def find_open_duplicate(
         )
         .order_by(PatientRequest.id)
     )
+    if other_than is not None:
+        query = query.where(Patient.id != other_than.id)
+    candidates = db.scalars(query)
     for request in candidates:
         if same_person(request.patient, data):
             return request

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from guichet.accounts import audit
 from guichet.assignment import proposals
-from guichet.models import ACTIVE_PROPOSAL_STATUSES, Proposal, RequestEvent, User
+from guichet.models import ACTIVE_PROPOSAL_STATUSES, Patient, Proposal, RequestEvent, User
 from guichet.models.patients import PatientRequest
 from guichet.requests import validation
-from guichet.requests.identity import person_key
+from guichet.requests.identity import Identity, person_key
+from guichet.requests.intake import find_open_duplicate
 from guichet.requests.records import refresh_priority
 from guichet.territories import geo
 from guichet.timeutil import paris_today
@@ -61,6 +62,10 @@ EDITABLE_FIELDS = {
     "needs_home_visit": "Visites à domicile",
     "needs_step_free": "Accès de plain-pied",
 }
+
+
+#: the fields that say who the patient is (guichet/requests/identity.py)
+IDENTITY_FIELDS = ("birth_name", "usage_name", "first_names", "birth_date")
 
 
 class StaffActionError(ValueError):
@@ -164,6 +169,26 @@ def _clean_edit(db: Session, request: PatientRequest, values: Mapping[str, Any],
     return clean
 
 
+def _twin_message(reference: str | None) -> str:
+    which = f"la demande {reference}" if reference else "une autre demande"
+    return (f"Cette personne a déjà {which} en cours (même personne : mêmes prénoms, date de naissance "
+            "et un nom en commun) : fusionnez plutôt les deux demandes avec « Marquer comme doublon ».")
+
+
+def _refuse_twin(db: Session, patient: Patient, corrected: dict[str, Any], field: str) -> None:
+    """Raise InvalidEdit when the corrected identity is the same person as another open request's.
+
+    The rule of the online form and of the import (identity.same_person), per kind of request.
+    """
+    person = Identity(**corrected)
+    for own in patient.requests:
+        if is_final_request_status(own.status):
+            continue
+        twin = find_open_duplicate(db, own.territory, own.kind, person, other_than=patient)
+        if twin is not None:
+            raise InvalidEdit({field: _twin_message(twin.reference)})
+
+
 def edit(db: Session, request: PatientRequest, values: Mapping[str, Any], *, user_id: int,
          now: datetime, ip: str | None = None) -> list[str]:
     """Correct the patient's identity, contact or situation, then recompute the priority.
@@ -178,6 +203,9 @@ def edit(db: Session, request: PatientRequest, values: Mapping[str, Any], *, use
     changed = [k for k, v in clean.items() if getattr(patient, k) != v]
     if not changed:
         return []
+    renamed = [k for k in changed if k in IDENTITY_FIELDS]
+    if renamed:
+        _refuse_twin(db, patient, {k: clean.get(k, getattr(patient, k)) for k in IDENTITY_FIELDS}, renamed[0])
     try:
         with db.begin_nested():
             for key in changed:
@@ -185,11 +213,8 @@ def edit(db: Session, request: PatientRequest, values: Mapping[str, Any], *, use
             for own in patient.requests:  # the identity key follows the corrected identity
                 own.identity_key = person_key(patient)
             db.flush()
-    except IntegrityError:
-        raise InvalidEdit({"birth_name": (
-            "Une autre demande en cours existe déjà pour cette personne (même nom, prénoms et date "
-            "de naissance) : fusionnez plutôt les deux demandes avec « Marquer comme doublon »."
-        )}) from None
+    except IntegrityError:  # a twin created since the check above
+        raise InvalidEdit({(renamed or ["birth_name"])[0]: _twin_message(None)}) from None
     refresh_priority(request, now=now)
     db.add(RequestEvent(
         request=request, at_dt=now, actor="staff", user_id=user_id, kind="edit",
