@@ -23,6 +23,21 @@ def paris_today(now: datetime) -> date:
     return to_paris(now).date()
 
 
+#: how people and date pickers write a day: 2026-11-24, 24/11/2026, 24-11-2026, 24.11.2026
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
+
+
+def parse_date(text: str) -> date:
+    """Read a date typed by a person, sent by a date picker or written in a file; raise ValueError."""
+    value = "".join(text.split())
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(value)
+
+
 def age_on(birth_date: date, day: date) -> int:
     """Age in whole years on a given day."""
     years = day.year - birth_date.year

@@ -31,17 +31,15 @@ from guichet.models import (
     Territory,
     User,
 )
-from guichet.requests import intake
 from guichet.territories import geo
 from guichet.timeutil import as_utc, paris_today
+from guichet.vocabulary import LANGUAGES
 
 DUPLICATE_RPPS_MESSAGE = "Un médecin avec ce numéro RPPS est déjà inscrit."
 #: reason recorded on proposals a GP sends back when lowering their capacity
 CAPACITY_LOWERED_REASON = "capacité réduite par le médecin"
 MAX_NEW_PATIENTS = 50
 DISTANCE_CHOICES = (5, 10, 15, 20, 30)
-#: languages a GP may declare besides French: the same codes as the patient form, so they match
-LANGUAGES = intake.LANGUAGES
 
 
 class DoctorError(ValueError):

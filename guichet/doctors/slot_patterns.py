@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from guichet.accounts import audit
 from guichet.doctors import slots
 from guichet.models import Doctor, PatientRequest, Slot
-from guichet.requests import intake
 from guichet.timeutil import PARIS, as_utc, paris_today, to_paris
+from guichet.vocabulary import SNP_CATEGORIES
 
 MIN_MINUTES = 10
 MAX_MINUTES = 60
@@ -173,7 +173,7 @@ def category_label(request: PatientRequest | None) -> str:
     """The reason category of a booked request, in French, for the GP to prepare the visit."""
     if request is None or not request.snp_category:
         return ""
-    return intake.SNP_CATEGORIES.get(request.snp_category, request.snp_category)
+    return SNP_CATEGORIES.get(request.snp_category, request.snp_category)
 
 
 def cancel(db: Session, slot: Slot, *, now: datetime, reason: str | None = None,

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from guichet.assignment.priority import priority_flags
 from guichet.doctors import capacity
+from guichet.matching import haversine_km
 from guichet.messaging import notifications
 from guichet.models import (
     Doctor,
@@ -33,7 +34,6 @@ from guichet.models import (
 )
 from guichet.requests.records import situation_of
 from guichet.territories import settings as territory_settings
-from guichet.territories.geo import haversine_km
 from guichet.timeutil import paris_today, to_paris
 
 #: counts below this are never published

@@ -43,8 +43,6 @@ from guichet.timeutil import age_on, paris_today, to_paris
 MONTH_NAMES = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
                "octobre", "novembre", "décembre"]
 
-CHANNELS = ("web", "phone", "import")
-CHANNEL_LABELS = {"web": "en ligne", "phone": "par téléphone", "import": "liste de l'Assurance Maladie"}
 
 
 @dataclass

@@ -2,9 +2,10 @@
 
 `preview()` reads a CSV and reports, row by row and in French, what would be imported;
 it stores nothing. `confirm()` imports the valid rows in one transaction: each becomes an
-MT request in status `to_contact` (the patient has not asked anything yet). A row's
-`import_key` (hash of the territory and the normalised identity) is unique per territory,
-so importing the same people again creates nothing twice.
+MT request in status `to_contact` (the patient has not asked anything yet). Who is the same
+person is decided by guichet/requests/identity.py, as for every other channel: a row is
+left out when it names the same person as an earlier row, as an open request, or as a
+person imported before (`import_key`, unique per territory).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import hashlib
 import io
 import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -23,7 +25,6 @@ from sqlalchemy.orm import Session
 
 from guichet.accounts import audit
 from guichet.assignment.priority import Situation, compute_priority
-from guichet.identifiers import InvalidIdentifier, normalise_phone
 from guichet.models import (
     CommunePostalCode,
     ImportBatch,
@@ -33,10 +34,10 @@ from guichet.models import (
     Territory,
     territory_communes,
 )
-from guichet.requests import records
+from guichet.requests import identity, records, validation
 from guichet.requests.records import new_tracking_token
 from guichet.territories import settings as territory_settings
-from guichet.timeutil import paris_today, to_paris
+from guichet.timeutil import paris_today, parse_date, to_paris
 from guichet.workflow import FINAL_REQUEST_STATUSES
 
 MAX_ROWS = 20_000
@@ -69,7 +70,10 @@ class AlreadyImported(ValueError):
 
 
 def normalise_text(text: str) -> str:
-    """Lower case, no accents, single spaces: for headers and identity comparisons."""
+    """Lower case, no accents, single spaces: for headers, commune names and yes/no cells.
+
+    Names of people are compared by guichet/requests/identity.py, never with this.
+    """
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[\s\-']+", " ", text.lower()).strip()
 
@@ -119,19 +123,6 @@ def _map_headers(headers: list[str]) -> dict[str, int]:
     return mapping
 
 
-def _parse_date(text: str) -> date | None:
-    text = text.strip()
-    for pattern, order in ((r"^(\d{1,2})/(\d{1,2})/(\d{4})$", "dmy"), (r"^(\d{4})-(\d{1,2})-(\d{1,2})$", "ymd")):
-        match = re.match(pattern, text)
-        if match:
-            a, b, c = (int(g) for g in match.groups())
-            try:
-                return date(c, b, a) if order == "dmy" else date(a, b, c)
-            except ValueError:
-                return None
-    return None
-
-
 @dataclass
 class Row:
     """One line of the file and what the import makes of it."""
@@ -142,6 +133,8 @@ class Row:
     #: "ok", "error", "duplicate_file", "existing"
     status: str = "ok"
     values: dict[str, object] = field(default_factory=dict)
+    #: who the row names, once it is valid
+    person: identity.Identity | None = None
     import_key: str = ""
 
 
@@ -175,13 +168,6 @@ def file_sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def identity_key(territory_id: int, birth_name: str, first_names: str, birth_date: date) -> str:
-    """The import key: same person (names without accents or case, birth date) → same key."""
-    first = normalise_text(first_names).split(" ")[0]
-    raw = f"{territory_id}|{normalise_text(birth_name)}|{first}|{birth_date.isoformat()}"
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
 class _Communes:
     """Postal-code and territory look-ups, cached for the whole file."""
 
@@ -204,104 +190,125 @@ class _Communes:
         return self.by_postal[code]
 
 
+#: the file's spellings of the person's sex
+SEXES = {"f": "F", "femme": "F", "m": "M", "h": "M", "homme": "M", "x": "X", "autre": "X", "": None}
+
+
 def _validate_row(row: Row, cells: dict[str, str], communes: _Communes, territory_id: int,
                   today: date) -> None:
-    errors = row.errors
-    birth_name = cells.get("birth_name", "").strip()
-    first_names = cells.get("first_names", "").strip()
-    if not birth_name:
-        errors.append("nom manquant")
-    if not first_names:
-        errors.append("prénom manquant")
+    """Check one line with the person validator every channel uses, plus what only a file needs.
+
+    Messages are sentences, joined on the report page; those of the file's own spellings
+    (dates, sex, communes, ALD) quote the cell as the file has it.
+    """
+    person: dict[str, object] = {
+        "birth_name": cells.get("birth_name", ""), "usage_name": cells.get("usage_name", ""),
+        "first_names": cells.get("first_names", ""), "phone": cells.get("phone", ""),
+    }
+    parsing: dict[str, str] = {}
     raw_date = cells.get("birth_date", "").strip()
-    birth_date = _parse_date(raw_date)
-    if not raw_date:
-        errors.append("date de naissance manquante")
-    elif birth_date is None:
-        errors.append(f"date de naissance « {raw_date} » invalide (attendu JJ/MM/AAAA ou AAAA-MM-JJ)")
-    elif birth_date > today or birth_date.year < 1900:
-        errors.append(f"date de naissance « {raw_date} » impossible")
-        birth_date = None
-    sex_raw = normalise_text(cells.get("sex", ""))
-    sex = {"f": "F", "femme": "F", "m": "M", "h": "M", "homme": "M", "x": "X", "autre": "X", "": None}.get(sex_raw, "?")
+    birth_date: date | None = None
+    try:
+        birth_date = parse_date(raw_date) if raw_date else None
+    except ValueError:
+        parsing["birth_date"] = (f"Date de naissance « {raw_date} » invalide : écrivez-la JJ/MM/AAAA "
+                                 "ou AAAA-MM-JJ.")
+    else:
+        person["birth_date"] = birth_date
+    sex = SEXES.get(normalise_text(cells.get("sex", "")), "?")
     if sex == "?":
-        errors.append(f"sexe « {cells.get('sex', '')} » inconnu (F, M ou vide)")
-        sex = None
+        parsing["sex"] = f"Sexe « {cells.get('sex', '')} » inconnu : F, M, X ou vide."
+    else:
+        person["sex"] = sex
+    clean, found = validation.check_person(person, today=today, rules=validation.IMPORT)
+    found.update(parsing)
+    errors = row.errors
+    errors.extend(found[k] for k in ("birth_name", "first_names", "birth_date", "sex") if k in found)
     postal = cells.get("postal_code", "").replace(" ", "")
     if len(postal) == 4 and postal.isdigit():
         postal = "0" + postal  # a spreadsheet dropped the leading zero
     insee: str | None = None
     if not postal:
-        errors.append("code postal manquant")
+        errors.append("Code postal manquant.")
     elif not re.match(r"^\d{5}$", postal):
-        errors.append(f"code postal « {postal} » invalide (5 chiffres)")
+        errors.append(f"Code postal « {postal} » invalide : 5 chiffres attendus.")
     else:
         choices = communes.for_postal(postal)
         codes = {i for i, _ in choices}
         wanted_insee = cells.get("insee", "").strip().upper()
         wanted_name = normalise_text(cells.get("commune", ""))
         if not choices:
-            errors.append(f"code postal {postal} inconnu")
+            errors.append(f"Code postal {postal} inconnu.")
         elif wanted_insee:
             if wanted_insee in codes:
                 insee = wanted_insee
             else:
-                errors.append(f"code INSEE {wanted_insee} ne correspond pas au code postal {postal}")
+                errors.append(f"Le code INSEE {wanted_insee} ne correspond pas au code postal {postal}.")
         elif wanted_name:
-            found = {i for i, lab in choices if lab == wanted_name or lab.startswith(wanted_name + " (")}
-            if len(found) == 1:
-                insee = found.pop()
+            found_insee = {i for i, lab in choices if lab == wanted_name or lab.startswith(wanted_name + " (")}
+            if len(found_insee) == 1:
+                insee = found_insee.pop()
             else:
-                errors.append(f"commune « {cells.get('commune', '')} » inconnue pour le code postal {postal}")
+                errors.append(f"Commune « {cells.get('commune', '')} » inconnue pour le code postal {postal}.")
         elif len(codes) == 1:
             insee = next(iter(codes))
         else:
-            errors.append(f"le code postal {postal} couvre plusieurs communes : indiquez la commune")
+            errors.append(f"Le code postal {postal} couvre plusieurs communes : indiquez la commune.")
         if insee and insee not in communes.in_territory:
-            errors.append("commune hors du territoire de la CPTS")
-    phone = None
-    if cells.get("phone", "").strip():
-        try:
-            phone = normalise_phone(cells["phone"])
-        except InvalidIdentifier:
-            errors.append(f"téléphone « {cells['phone'].strip()} » invalide")
+            errors.append("Commune hors du territoire de la CPTS.")
+    if "phone" in found:
+        errors.append(found["phone"])
     ald_raw = normalise_text(cells.get("ald", ""))
     if ald_raw not in YES | NO:
-        errors.append(f"ALD « {cells.get('ald', '')} » : répondez oui ou non")
+        errors.append(f"ALD « {cells.get('ald', '')} » : répondez oui ou non.")
     if errors:
         row.status = "error"
         return
     assert birth_date is not None
+    # the columns' sizes: a longer cell is cut rather than the row refused
+    birth_name, first_names = clean["birth_name"][:100], clean["first_names"][:150]
+    usage_name = clean["usage_name"][:100] if clean["usage_name"] else None
+    address = validation.clean_text(cells.get("address"))
     row.values = {
-        "birth_name": birth_name[:100], "usage_name": cells.get("usage_name", "").strip()[:100] or None,
-        "first_names": first_names[:150], "birth_date": birth_date, "sex": sex,
-        "address": cells.get("address", "").strip()[:250] or None, "postal_code": postal,
-        "commune_insee": insee, "phone": phone, "is_ald": ald_raw in YES,
+        "birth_name": birth_name, "usage_name": usage_name, "first_names": first_names,
+        "birth_date": birth_date, "sex": sex, "address": address[:250] if address else None,
+        "postal_code": postal, "commune_insee": insee, "phone": clean["phone"], "is_ald": ald_raw in YES,
     }
-    row.import_key = identity_key(territory_id, birth_name, first_names, birth_date)
+    row.person = identity.Identity(birth_name=birth_name, usage_name=usage_name,
+                                   first_names=first_names, birth_date=birth_date)
+    row.import_key = identity.import_key(territory_id, row.person) or ""
 
 
-def _existing_identities(db: Session, territory_id: int, rows: list[Row]) -> tuple[set[str], dict[str, str]]:
-    """Import keys already used, and identity keys of open requests (→ their reference)."""
+def _imported_before(db: Session, territory_id: int, rows: list[Row]) -> set[str]:
+    """The rows' import keys already used by an earlier import of this territory."""
     keys = [r.import_key for r in rows if r.import_key]
     used: set[str] = set()
     for start in range(0, len(keys), 900):
         chunk = keys[start:start + 900]
         used |= set(db.scalars(select(PatientRequest.import_key).where(
             PatientRequest.territory_id == territory_id, PatientRequest.import_key.in_(chunk))))
-    dates = sorted({r.values["birth_date"] for r in rows if r.values})  # type: ignore[type-var]
-    open_refs: dict[str, str] = {}
+    return used
+
+
+def _open_requests(db: Session, territory_id: int,
+                   rows: list[Row]) -> dict[date | None, list[tuple[identity.Identity, str]]]:
+    """Who holds an open MT request here among people born on the rows' birth dates, with its reference."""
+    dates = sorted({r.person.birth_date for r in rows if r.person and r.person.birth_date})
+    found: dict[date | None, list[tuple[identity.Identity, str]]] = defaultdict(list)
     for start in range(0, len(dates), 900):
         chunk = dates[start:start + 900]
-        for ref, birth_name, first, bdate in db.execute(
-            select(PatientRequest.reference, Patient.birth_name, Patient.first_names, Patient.birth_date)
-            .join(Patient, Patient.id == PatientRequest.patient_id)
+        for birth_name, usage_name, first_names, birth_date, reference in db.execute(
+            select(Patient.birth_name, Patient.usage_name, Patient.first_names, Patient.birth_date,
+                   PatientRequest.reference)
+            .join(PatientRequest, Patient.id == PatientRequest.patient_id)
             .where(PatientRequest.territory_id == territory_id, PatientRequest.kind == "mt",
                    PatientRequest.status.not_in(list(FINAL_REQUEST_STATUSES)),
                    Patient.birth_date.in_(chunk))
         ):
-            open_refs[identity_key(territory_id, birth_name, first, bdate)] = ref
-    return used, open_refs
+            person = identity.Identity(birth_name=birth_name, usage_name=usage_name,
+                                       first_names=first_names, birth_date=birth_date)
+            found[birth_date].append((person, reference))
+    return found
 
 
 def preview(db: Session, territory: Territory, data: bytes, *, now: datetime) -> Preview:
@@ -322,7 +329,8 @@ def preview(db: Session, territory: Territory, data: bytes, *, now: datetime) ->
     communes = _Communes(db, territory.id)
     today = paris_today(now)
     rows: list[Row] = []
-    seen: dict[str, int] = {}
+    #: valid rows so far, by birth date: a later row naming the same person is left out
+    seen: dict[date | None, list[Row]] = defaultdict(list)
     try:
         for raw in reader:
             if not any(cell.strip() for cell in raw):
@@ -333,27 +341,36 @@ def preview(db: Session, territory: Territory, data: bytes, *, now: datetime) ->
             display = f"{cells.get('birth_name', '').strip().upper()} {cells.get('first_names', '').strip()}".strip()
             row = Row(line=reader.line_num, display=display or "(sans nom)")
             _validate_row(row, cells, communes, territory.id, today)
-            if row.status == "ok":
-                if row.import_key in seen:
+            if row.status == "ok" and row.person is not None:
+                earlier = _first_same_person(row.person, seen[row.person.birth_date])
+                if earlier is not None:
                     row.status = "duplicate_file"
-                    row.errors.append(f"même personne qu'à la ligne {seen[row.import_key]}")
+                    row.errors.append(f"Même personne qu'à la ligne {earlier.line}.")
                 else:
-                    seen[row.import_key] = row.line
+                    seen[row.person.birth_date].append(row)
             rows.append(row)
     except csv.Error as exc:
         raise ImportFileError(f"Le fichier CSV est mal formé : {exc}.") from exc
-    used, open_refs = _existing_identities(db, territory.id, [r for r in rows if r.status == "ok"])
-    for row in rows:
-        if row.status != "ok":
-            continue
+    valid = [r for r in rows if r.status == "ok"]
+    used = _imported_before(db, territory.id, valid)
+    open_requests = _open_requests(db, territory.id, valid)
+    for row in valid:
+        assert row.person is not None
         if row.import_key in used:
             row.status = "existing"
-            row.errors.append("déjà importée lors d'un import précédent")
-        elif row.import_key in open_refs:
-            row.status = "existing"
-            row.errors.append(f"doublon de la demande en cours {open_refs[row.import_key]}")
+            row.errors.append("Déjà importée lors d'un import précédent.")
+            continue
+        for person, reference in open_requests.get(row.person.birth_date, []):
+            if identity.same_person(person, row.person):
+                row.status = "existing"
+                row.errors.append(f"Doublon de la demande en cours {reference}.")
+                break
     note = "UTF-8" if _is_utf8(data) else "Windows-1252 (Excel)"
     return Preview(sha256=file_sha256(data), rows=rows, delimiter=delimiter, encoding_note=note)
+
+
+def _first_same_person(person: identity.Identity, rows: list[Row]) -> Row | None:
+    return next((r for r in rows if r.person is not None and identity.same_person(r.person, person)), None)
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -424,8 +441,7 @@ def _bulk_create(db: Session, territory: Territory, rows: Iterable[Row], batch: 
             "children_birth_dates": [], "snp_availability": [], "is_consented": False,
             "submitted_dt": now, "waiting_since_dt": now, "status_changed_dt": now,
             "import_key": row.import_key, "import_batch_id": batch.id,
-            "identity_key": records.identity_key(row.values["birth_name"], row.values["first_names"],  # type: ignore[arg-type]
-                                                  row.values["birth_date"]),  # type: ignore[arg-type]
+            "identity_key": identity.person_key(row.person) if row.person else None,
         })
     request_ids = _allocate_ids(db, PatientRequest.__table__, len(request_values))
     for values, rid in zip(request_values, request_ids, strict=True):

@@ -16,56 +16,18 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from guichet.identifiers import InvalidIdentifier, normalise_email, normalise_phone
+from guichet import vocabulary
 from guichet.messaging import notifications
 from guichet.models import Patient, PatientRequest, Territory
 from guichet.models.patients import RequestKind, RequestStatus
-from guichet.requests.records import create_request, fold_name
+from guichet.requests import validation
+from guichet.requests.identity import Named, same_person
+from guichet.requests.records import create_request
 from guichet.requests.tracking import tracking_url
 from guichet.territories import geo
 from guichet.timeutil import age_on, paris_today
 from guichet.workflow import FINAL_REQUEST_STATUSES
 
-#: how far a patient may travel to see a GP, in km (the form's choices)
-MAX_KM_CHOICES = (5, 10, 20, 30)
-#: languages offered on the form besides French (ISO 639-1 code → French name)
-LANGUAGES = {
-    "en": "Anglais",
-    "ar": "Arabe",
-    "de": "Allemand",
-    "es": "Espagnol",
-    "it": "Italien",
-    "pt": "Portugais",
-    "tr": "Turc",
-    "ro": "Roumain",
-    "ru": "Russe",
-    "uk": "Ukrainien",
-    "pl": "Polonais",
-    "zh": "Chinois",
-    "fsl": "Langue des signes française",
-}
-#: categories of an unscheduled-care request
-SNP_CATEGORIES = {
-    "fever": "Fièvre, état grippal",
-    "pain": "Douleur (ventre, dos, oreille, dent…)",
-    "infection": "Infection (urinaire, gorge, peau, yeux…)",
-    "injury": "Petite blessure, entorse, brûlure légère",
-    "skin": "Éruption, démangeaisons, allergie sans gêne respiratoire",
-    "prescription": "Renouvellement d'un traitement qui ne peut pas attendre",
-    "other": "Autre problème",
-}
-SNP_SINCE = {
-    "today": "Depuis aujourd'hui",
-    "1-2_days": "Depuis 1 ou 2 jours",
-    "3-7_days": "Depuis 3 à 7 jours",
-    "more": "Depuis plus d'une semaine",
-}
-SNP_PERIODS = {"morning": "le matin", "afternoon": "l'après-midi", "evening": "en fin de journée"}
-SNP_DAYS = {"today": "Aujourd'hui", "tomorrow": "Demain"}
-FILLED_BY = ("self", "relative", "professional")
-CONTACT_PREFERENCES = ("email", "phone", "letter")
-#: a patient older than this is certainly a typing error
-MAX_AGE_YEARS = 120
 CHILD_MAX_AGE = 16
 
 
@@ -165,28 +127,17 @@ class SnpRequestData(PersonData):
     availability: list[tuple[str, str]] = field(default_factory=list)
 
 
-# --- identity -----------------------------------------------------------------------
-
-
-identity_key = fold_name
-
-
-def same_person(patient: Patient, data: PersonData) -> bool:
-    """Same first names, same birth date and one family name in common."""
-    if patient.birth_date != data.birth_date:
-        return False
-    if identity_key(patient.first_names) != identity_key(data.first_names):
-        return False
-    theirs = {identity_key(patient.birth_name), identity_key(patient.usage_name)} - {""}
-    ours = {identity_key(data.birth_name), identity_key(data.usage_name)} - {""}
-    return bool(theirs & ours)
+# --- duplicates ---------------------------------------------------------------------
 
 
 def find_open_duplicate(
-    db: Session, territory: Territory, kind: str, data: PersonData
+    db: Session, territory: Territory, kind: str, data: Named, *, other_than: Patient | None = None
 ) -> PatientRequest | None:
-    """The open request of this kind of the same person in this territory, if any."""
-    candidates = db.scalars(
+    """The open request of this kind of the same person (identity.same_person) in this territory, if any.
+
+    `other_than` leaves out that patient's own requests (a correction of their identity).
+    """
+    query = (
         select(PatientRequest)
         .join(Patient, Patient.id == PatientRequest.patient_id)
         .where(
@@ -198,6 +149,9 @@ def find_open_duplicate(
         )
         .order_by(PatientRequest.id)
     )
+    if other_than is not None:
+        query = query.where(Patient.id != other_than.id)
+    candidates = db.scalars(query)
     for request in candidates:
         if same_person(request.patient, data):
             return request
@@ -237,45 +191,24 @@ def territory_of(db: Session, commune_insee: str) -> Territory:
 # --- checks -------------------------------------------------------------------------
 
 
-def _clean(value: str | None) -> str | None:
-    value = " ".join((value or "").split())
-    return value or None
+#: the answers checked by the one person validator (guichet/requests/validation.py)
+_PERSON_FIELDS = ("birth_name", "usage_name", "first_names", "birth_date", "sex", "phone", "email",
+                  "address", "proxy_phone", "proxy_email", "contact_preference", "max_km",
+                  "hospital_discharge_date", "previous_mt_left_date")
 
 
 def _check_person(data: PersonData, now: datetime, errors: dict[str, str]) -> None:
-    today = paris_today(now)
-    data.birth_name = _clean(data.birth_name) or ""
-    data.usage_name = _clean(data.usage_name)
-    data.first_names = _clean(data.first_names) or ""
-    if not data.birth_name:
-        errors["birth_name"] = "Indiquez le nom de naissance."
-    if not data.first_names:
-        errors["first_names"] = "Indiquez le ou les prénoms."
-    if data.birth_date is None:
-        errors["birth_date"] = "Indiquez la date de naissance."
-    elif data.birth_date > today:
-        errors["birth_date"] = "La date de naissance ne peut pas être dans le futur."
-    elif age_on(data.birth_date, today) > MAX_AGE_YEARS:
-        errors["birth_date"] = "Vérifiez l'année de naissance."
-    if data.sex is not None and data.sex not in ("F", "M", "X"):
-        errors["sex"] = "Choisissez une réponse dans la liste."
-    if data.filled_by not in FILLED_BY:
+    person = {name: getattr(data, name) for name in _PERSON_FIELDS if hasattr(data, name)}
+    clean, found = validation.check_person(person, today=paris_today(now), rules=validation.FORM)
+    for name, value in clean.items():
+        setattr(data, name, value)
+    data.birth_name = data.birth_name or ""
+    data.first_names = data.first_names or ""
+    errors.update(found)
+    if data.filled_by not in vocabulary.FILLED_BY:
         errors["filled_by"] = "Indiquez qui remplit la demande."
-    for name in ("phone", "proxy_phone"):
-        raw = _clean(getattr(data, name))
-        try:
-            setattr(data, name, normalise_phone(raw) if raw else None)
-        except InvalidIdentifier as exc:
-            errors[name] = str(exc)
-    for name in ("email", "proxy_email"):
-        raw = _clean(getattr(data, name))
-        try:
-            setattr(data, name, normalise_email(raw) if raw else None)
-        except InvalidIdentifier as exc:
-            errors[name] = str(exc)
-    data.address = _clean(data.address)
     for name in ("proxy_relation", "proxy_name", "proxy_profession"):
-        setattr(data, name, _clean(getattr(data, name)))
+        setattr(data, name, validation.clean_text(getattr(data, name)))
     if data.filled_by == "self":
         data.proxy_relation = data.proxy_name = data.proxy_profession = None
         data.proxy_phone = data.proxy_email = None
@@ -294,12 +227,10 @@ def _check_person(data: PersonData, now: datetime, errors: dict[str, str]) -> No
         if not data.proxy_phone and "proxy_phone" not in errors:
             errors["proxy_phone"] = "Indiquez un numéro de téléphone où la CPTS peut vous joindre."
     preference = data.contact_preference
-    if preference is not None and preference not in CONTACT_PREFERENCES:
-        errors["contact_preference"] = "Choisissez un moyen de contact dans la liste."
-    elif preference == "letter":
+    if preference == "letter":
         if not data.address:
             errors["address"] = "Indiquez l'adresse postale où envoyer les courriers."
-    elif not _contact_email(data) and not _contact_phone(data):
+    elif "contact_preference" not in errors and not _contact_email(data) and not _contact_phone(data):
         key = "phone" if data.filled_by == "self" else "proxy_phone"
         if key not in errors:
             errors[key] = "Indiquez au moins un numéro de téléphone ou une adresse e-mail."
@@ -322,10 +253,6 @@ def check_mt(data: MtRequestData, now: datetime) -> dict[str, str]:
     errors: dict[str, str] = {}
     _check_person(data, now, errors)
     today = paris_today(now)
-    if data.hospital_discharge_date and data.hospital_discharge_date > today:
-        errors["hospital_discharge_date"] = "La date de sortie ne peut pas être dans le futur."
-    if data.previous_mt_left_date and data.previous_mt_left_date > today + timedelta(days=366):
-        errors["previous_mt_left_date"] = "Vérifiez cette date."
     for child in data.children_birth_dates:
         if child > today:
             errors["children_birth_dates"] = "Une date de naissance est dans le futur."
@@ -334,9 +261,7 @@ def check_mt(data: MtRequestData, now: datetime) -> dict[str, str]:
                 "Indiquez seulement les enfants de moins de 16 ans ; "
                 "un jeune de 16 ans ou plus fait sa propre demande."
             )
-    if data.max_km not in MAX_KM_CHOICES:
-        errors["max_km"] = "Choisissez une distance dans la liste."
-    unknown = [code for code in data.languages if code not in LANGUAGES]
+    unknown = [code for code in data.languages if code not in vocabulary.LANGUAGES]
     if unknown:
         errors["languages"] = "Choisissez les langues dans la liste."
     data.languages = list(dict.fromkeys(data.languages))
@@ -352,27 +277,27 @@ def availability_slots(
     return [
         {"day": days[day].isoformat(), "period": period}
         for day, period in availability
-        if day in days and period in SNP_PERIODS
+        if day in days and period in vocabulary.SNP_PERIODS
     ]
 
 
 def check_snp(data: SnpRequestData, now: datetime) -> dict[str, str]:
     """Every rule on an SNP request's answers; returns {field: French message}."""
     errors: dict[str, str] = {}
-    no_phone = not _clean(data.phone) and not _clean(data.proxy_phone)
+    no_phone = not validation.clean_text(data.phone) and not validation.clean_text(data.proxy_phone)
     _check_person(data, now, errors)
     if no_phone:
         # the coordinators call back to give the appointment
         errors.pop("proxy_phone", None)
         errors["phone"] = "Indiquez un numéro de téléphone : la CPTS vous rappellera."
-    if data.snp_category not in SNP_CATEGORIES:
+    if data.snp_category not in vocabulary.SNP_CATEGORIES:
         errors["snp_category"] = "Choisissez le motif dans la liste."
-    data.snp_reason = _clean(data.snp_reason) or ""
+    data.snp_reason = validation.clean_text(data.snp_reason) or ""
     if not data.snp_reason:
         errors["snp_reason"] = "Décrivez le problème en quelques mots."
     elif len(data.snp_reason) > 500:
         errors["snp_reason"] = "Soyez bref : 500 caractères au plus."
-    if data.snp_since not in SNP_SINCE:
+    if data.snp_since not in vocabulary.SNP_SINCE:
         errors["snp_since"] = "Indiquez depuis quand."
     if not availability_slots(data.availability, now):
         errors["availability"] = "Cochez au moins un moment où vous êtes disponible."
@@ -467,6 +392,22 @@ def _remind_existing(
     )
 
 
+def _refuse_duplicate(
+    db: Session, territory: Territory, kind: str, data: PersonData, *, channel: str, now: datetime,
+    base_url: str,
+) -> None:
+    """Raise DuplicateRequest when the same person has an open request of this kind here.
+
+    A patient who asks again online gets the existing link by e-mail; staff see it on screen.
+    """
+    existing = find_open_duplicate(db, territory, kind, data)
+    if existing is None:
+        return
+    if channel == "web":
+        _remind_existing(db, existing, now=now, base_url=base_url)
+    raise DuplicateRequest(existing)
+
+
 def _initial_status(channel: str, status: str | None) -> str:
     if status is not None:
         return status
@@ -497,11 +438,7 @@ def _insert(
             with db.begin_nested():
                 return build()
         except IntegrityError:
-            existing = find_open_duplicate(db, territory, kind, data)
-            if existing is not None:
-                if channel == "web":
-                    _remind_existing(db, existing, now=now, base_url=base_url)
-                raise DuplicateRequest(existing) from None
+            _refuse_duplicate(db, territory, kind, data, channel=channel, now=now, base_url=base_url)
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
@@ -529,11 +466,7 @@ def submit_mt_request(
     if errors:
         raise InvalidRequest(errors)
     territory = _locate(db, data, expected_territory_id)
-    existing = find_open_duplicate(db, territory, RequestKind.MT, data)
-    if existing is not None:
-        if channel == "web":
-            _remind_existing(db, existing, now=now, base_url=base_url)
-        raise DuplicateRequest(existing)
+    _refuse_duplicate(db, territory, RequestKind.MT, data, channel=channel, now=now, base_url=base_url)
 
     def build() -> PatientRequest:
         patient = _new_patient(
@@ -591,11 +524,7 @@ def submit_snp_request(
     if errors:
         raise InvalidRequest(errors)
     territory = _locate(db, data, expected_territory_id)
-    existing = find_open_duplicate(db, territory, RequestKind.SNP, data)
-    if existing is not None:
-        if channel == "web":
-            _remind_existing(db, existing, now=now, base_url=base_url)
-        raise DuplicateRequest(existing)
+    _refuse_duplicate(db, territory, RequestKind.SNP, data, channel=channel, now=now, base_url=base_url)
 
     def build() -> PatientRequest:
         patient = _new_patient(territory, data, now)

@@ -16,13 +16,12 @@ from sqlalchemy.sql.elements import ColumnElement
 from guichet.assignment.priority import FLAG_LABELS, HOSPITAL_DISCHARGE_WINDOW
 from guichet.models import Commune, FollowUp, Patient, PatientRequest, Proposal
 from guichet.timeutil import PARIS, as_utc, paris_today
+from guichet.vocabulary import CHANNEL_LABELS, KIND_LABELS
 from guichet.workflow import FINAL_REQUEST_STATUSES, REQUEST_STATUS_LABELS
 
 PER_PAGE = 50
 OPEN_STATUSES = [s.value for s in REQUEST_STATUS_LABELS if s not in FINAL_REQUEST_STATUSES]
 
-KIND_LABELS = {"mt": "Médecin traitant", "snp": "Soins non programmés"}
-CHANNEL_LABELS = {"web": "En ligne", "phone": "Par téléphone", "import": "Liste de l'Assurance Maladie"}
 #: status filter: a group or one status
 STATUS_GROUPS = {"open": "En cours (toutes)", "closed": "Closes (toutes)", "all": "Toutes"}
 SORTS = {

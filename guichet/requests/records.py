@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
 import secrets
-import unicodedata
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from guichet.assignment.priority import Situation, compute_priority
 from guichet.models import Patient, PatientRequest, RequestEvent
+from guichet.requests.identity import person_key
 from guichet.timeutil import to_paris
 
 
@@ -39,28 +37,6 @@ def new_references(db: Session, kind: str, now: datetime, count: int) -> list[st
 
 def new_reference(db: Session, kind: str, now: datetime) -> str:
     return new_references(db, kind, now, 1)[0]
-
-
-def fold_name(name: str | None) -> str:
-    """A name folded for comparison: no accents, no case, hyphens and spaces alike."""
-    if not name:
-        return ""
-    folded = unicodedata.normalize("NFKD", name)
-    folded = "".join(c for c in folded if not unicodedata.combining(c)).casefold()
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", folded).split())
-
-
-def identity_key(birth_name: str | None, first_names: str | None, birth_date: date | None) -> str | None:
-    """SHA-256 of the folded birth name, first names and birth date; None if one is unknown."""
-    if birth_date is None or not birth_name:
-        return None
-    raw = f"{fold_name(birth_name)}|{fold_name(first_names)}|{birth_date.isoformat()}"
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def person_key(patient: Patient) -> str | None:
-    """The identity key of a patient: one open request per person and kind (see the model)."""
-    return identity_key(patient.birth_name, patient.first_names, patient.birth_date)
 
 
 def situation_of(patient: Patient) -> Situation:

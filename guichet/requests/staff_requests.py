@@ -16,10 +16,12 @@ from sqlalchemy.orm import Session
 
 from guichet.accounts import audit
 from guichet.assignment import proposals
-from guichet.identifiers import InvalidIdentifier, normalise_email, normalise_phone
-from guichet.models import ACTIVE_PROPOSAL_STATUSES, Proposal, RequestEvent, User
+from guichet.models import ACTIVE_PROPOSAL_STATUSES, Patient, Proposal, RequestEvent, User
 from guichet.models.patients import PatientRequest
-from guichet.requests.records import person_key, refresh_priority
+from guichet.requests import validation
+from guichet.requests.identity import Identity, person_key
+from guichet.requests.intake import find_open_duplicate
+from guichet.requests.records import refresh_priority
 from guichet.territories import geo
 from guichet.timeutil import paris_today
 from guichet.workflow import (
@@ -60,6 +62,10 @@ EDITABLE_FIELDS = {
     "needs_home_visit": "Visites à domicile",
     "needs_step_free": "Accès de plain-pied",
 }
+
+
+#: the fields that say who the patient is (guichet/requests/identity.py)
+IDENTITY_FIELDS = ("birth_name", "usage_name", "first_names", "birth_date")
 
 
 class StaffActionError(ValueError):
@@ -131,37 +137,19 @@ def qualify(db: Session, request: PatientRequest, *, user_id: int, now: datetime
 
 def _clean_edit(db: Session, request: PatientRequest, values: Mapping[str, Any],
                 today: date) -> dict[str, Any]:
-    errors: dict[str, str] = {}
-    clean: dict[str, Any] = {}
+    edited: dict[str, Any] = {}
     for key, value in values.items():
         if key not in EDITABLE_FIELDS:
             continue
-        if isinstance(value, str):
+        if isinstance(value, str):  # an empty answer (« Non précisé ») clears the field
             value = value.strip() or None
-        clean[key] = value
-    for key in ("birth_name", "first_names"):
-        if key in clean and not clean[key]:
-            errors[key] = f"{EDITABLE_FIELDS[key]} : ce champ est obligatoire."
-    if clean.get("phone"):
-        try:
-            clean["phone"] = normalise_phone(clean["phone"])
-        except InvalidIdentifier as exc:
-            errors["phone"] = str(exc)
-    if clean.get("email"):
-        try:
-            clean["email"] = normalise_email(clean["email"])
-        except InvalidIdentifier as exc:
-            errors["email"] = str(exc)
-    birth = clean.get("birth_date")
-    if isinstance(birth, date) and (birth.year < 1900 or birth > today):
-        errors["birth_date"] = "Date de naissance : indiquez une date passée, après 1900."
-    if "max_km" in clean and clean["max_km"] is not None and not 1 <= int(clean["max_km"]) <= 200:
-        errors["max_km"] = "Distance maximale : entre 1 et 200 km."
+        edited[key] = value
+    clean, errors = validation.check_person(edited, today=today, rules=validation.STAFF)
     postal = clean.get("postal_code", request.patient.postal_code)
     insee = clean.get("commune_insee", request.patient.commune_insee)
     if postal or insee:
         if not postal:
-            errors["postal_code"] = "Code postal : indiquez le code postal de la commune."
+            errors["postal_code"] = "Indiquez le code postal de la commune."
         else:
             try:
                 choices = geo.communes_for_postal_code(db, postal)
@@ -174,14 +162,31 @@ def _clean_edit(db: Session, request: PatientRequest, values: Mapping[str, Any],
                         clean["commune_insee"] = codes.pop()
                     else:
                         errors["commune_insee"] = (
-                            "Commune : choisissez une commune desservie par ce code postal."
+                            "Choisissez une commune desservie par ce code postal."
                         )
-    contact = clean.get("contact_preference")
-    if contact is not None and contact not in ("email", "phone", "letter"):
-        errors["contact_preference"] = "Moyen de contact : choisissez e-mail, téléphone ou courrier."
     if errors:
         raise InvalidEdit(errors)
     return clean
+
+
+def _twin_message(reference: str | None) -> str:
+    which = f"la demande {reference}" if reference else "une autre demande"
+    return (f"Cette personne a déjà {which} en cours (même personne : mêmes prénoms, date de naissance "
+            "et un nom en commun) : fusionnez plutôt les deux demandes avec « Marquer comme doublon ».")
+
+
+def _refuse_twin(db: Session, patient: Patient, corrected: dict[str, Any], field: str) -> None:
+    """Raise InvalidEdit when the corrected identity is the same person as another open request's.
+
+    The rule of the online form and of the import (identity.same_person), per kind of request.
+    """
+    person = Identity(**corrected)
+    for own in patient.requests:
+        if is_final_request_status(own.status):
+            continue
+        twin = find_open_duplicate(db, own.territory, own.kind, person, other_than=patient)
+        if twin is not None:
+            raise InvalidEdit({field: _twin_message(twin.reference)})
 
 
 def edit(db: Session, request: PatientRequest, values: Mapping[str, Any], *, user_id: int,
@@ -198,6 +203,9 @@ def edit(db: Session, request: PatientRequest, values: Mapping[str, Any], *, use
     changed = [k for k, v in clean.items() if getattr(patient, k) != v]
     if not changed:
         return []
+    renamed = [k for k in changed if k in IDENTITY_FIELDS]
+    if renamed:
+        _refuse_twin(db, patient, {k: clean.get(k, getattr(patient, k)) for k in IDENTITY_FIELDS}, renamed[0])
     try:
         with db.begin_nested():
             for key in changed:
@@ -205,11 +213,8 @@ def edit(db: Session, request: PatientRequest, values: Mapping[str, Any], *, use
             for own in patient.requests:  # the identity key follows the corrected identity
                 own.identity_key = person_key(patient)
             db.flush()
-    except IntegrityError:
-        raise InvalidEdit({"birth_name": (
-            "Une autre demande en cours existe déjà pour cette personne (même nom, prénoms et date "
-            "de naissance) : fusionnez plutôt les deux demandes avec « Marquer comme doublon »."
-        )}) from None
+    except IntegrityError:  # a twin created since the check above
+        raise InvalidEdit({(renamed or ["birth_name"])[0]: _twin_message(None)}) from None
     refresh_priority(request, now=now)
     db.add(RequestEvent(
         request=request, at_dt=now, actor="staff", user_id=user_id, kind="edit",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import re
 import unicodedata
 from collections import defaultdict
@@ -21,7 +20,6 @@ from guichet.models import Commune, CommunePostalCode, Territory
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 COMMUNES_CSV = DATA_DIR / "communes-fr-2024.csv"
 TERRITORIES_JSON = DATA_DIR / "cpts-territoires.json"
-EARTH_RADIUS_KM = 6371.0088
 
 
 class UnknownCommune(LookupError):
@@ -38,13 +36,6 @@ class CommuneChoice:
 
     insee: str
     label: str
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
 def load_communes(db: Session, path: Path = COMMUNES_CSV) -> int:

@@ -14,6 +14,7 @@ from guichet.accounts import audit
 from guichet.assignment.priority import DEFAULT_WEIGHTS, FLAG_LABELS
 from guichet.models import PatientRequest, Territory
 from guichet.requests.records import refresh_priority
+from guichet.requests.validation import RADIUS_KM_RANGE
 from guichet.timeutil import to_paris
 from guichet.workflow import FINAL_REQUEST_STATUSES
 
@@ -50,8 +51,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 
 #: (minimum, maximum) of each numeric setting, with its French label
 NUMERIC_RANGES: dict[str, tuple[int, int, str]] = {
-    "default_patient_km": (1, 200, "Distance acceptée par défaut par un patient (km)"),
-    "default_doctor_km": (1, 200, "Distance acceptée par défaut par un médecin (km)"),
+    "default_patient_km": (*RADIUS_KM_RANGE, "Distance acceptée par défaut par un patient (km)"),
+    "default_doctor_km": (*RADIUS_KM_RANGE, "Distance acceptée par défaut par un médecin (km)"),
     "proposal_answer_days": (1, 30, "Délai de réponse d'un médecin à une proposition (jours)"),
     "proposal_reminder_days": (1, 30, "Relance d'un médecin sans réponse après (jours)"),
     "patient_follow_up_days": (1, 90, "Question au patient sur la première consultation après (jours)"),

@@ -9,7 +9,6 @@ stay in guichet.requests.intake.
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -19,7 +18,6 @@ from wtforms import (
     EmailField,
     Field,
     RadioField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TelField,
@@ -27,54 +25,17 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, DateInput, ListWidget
 
+from guichet import vocabulary
 from guichet.identifiers import InvalidIdentifier, normalise_email, normalise_phone
-from guichet.requests import intake
+from guichet.requests import intake, validation
 from guichet.territories import geo
+from guichet.timeutil import parse_date
+from guichet.web import fields
+from guichet.web.fields import CheckboxesField, FrDateField, choices
 
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
-DATE_EXAMPLE = "par exemple 14/03/1950"
-
-
-def parse_date(text: str) -> date:
-    """Read a date typed by a person or sent by a date picker; raise ValueError."""
-    value = "".join(text.split())
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(value)
-
-
-class FrDateField(Field):
-    """A date input that accepts 2026-11-24 (date pickers) and 24/11/2026, with French errors."""
-
-    widget = DateInput()
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return " ".join(self.raw_data)
-        return self.data.isoformat() if isinstance(self.data, date) else ""
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        text = " ".join(str(v) for v in valuelist).strip()
-        if not text:
-            self.data = None
-            return
-        try:
-            self.data = parse_date(text)
-        except ValueError:
-            self.data = None
-            raise ValueError(f"Cette date n'est pas valide : écrivez-la {DATE_EXAMPLE}.") from None
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Several check boxes answering one question (rendered as a fieldset)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
+#: what the descriptions of the patient forms' dates say
+DATE_EXAMPLE = f"par exemple {fields.DATE_EXAMPLE}"
 
 
 def phone_check(form: FlaskForm, field: Field) -> None:
@@ -91,11 +52,6 @@ def email_check(form: FlaskForm, field: Field) -> None:
             normalise_email(field.data)
         except InvalidIdentifier as exc:
             raise ValidationError(str(exc)) from None
-
-
-def choices(pairs: Any) -> list[SelectChoice]:
-    """WTForms choices from (value, label) pairs."""
-    return [SelectChoice(str(value), label) for value, label in pairs]
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -134,11 +90,7 @@ class _PersonFields(FlaskForm):
 
     filled_by = RadioField(
         "Qui remplit cette demande ?",
-        choices=choices([
-            ("self", "La personne elle-même"),
-            ("relative", "Un proche (famille, ami, voisin)"),
-            ("professional", "Un professionnel pour elle (pharmacien, infirmier, travailleur social…)"),
-        ]),
+        choices=choices(vocabulary.FILLED_BY.items()),
         default="self",
         validators=[InputRequired("Indiquez qui remplit la demande.")],
     )
@@ -192,7 +144,7 @@ class _PersonFields(FlaskForm):
     )
     sex = RadioField(
         "Sexe",
-        choices=choices([("F", "Femme"), ("M", "Homme"), ("X", "Autre ou ne souhaite pas répondre")]),
+        choices=choices(vocabulary.SEXES.items()),
         validators=[InputRequired("Choisissez une réponse.")],
     )
 
@@ -304,7 +256,7 @@ class MtRequestForm(_PersonFields):
     )
     max_km = RadioField(
         "Jusqu'où la personne peut-elle se déplacer pour voir le médecin ?",
-        choices=choices((km, f"{km} km") for km in intake.MAX_KM_CHOICES),
+        choices=choices((km, f"{km} km") for km in validation.FORM_RADIUS_CHOICES_KM),
         coerce=int,
         default=10,
         validators=[InputRequired("Choisissez une distance.")],
@@ -315,9 +267,9 @@ class MtRequestForm(_PersonFields):
     needs_step_free = BooleanField(
         "A besoin d'un cabinet accessible sans marche", description="Fauteuil roulant, déambulateur…"
     )
-    languages = MultiCheckboxField(
+    languages = CheckboxesField(
         "Langues parlées en plus du français (facultatif)",
-        choices=choices(intake.LANGUAGES.items()),
+        choices=choices(vocabulary.LANGUAGES.items()),
         validate_choice=False,
     )
     is_consented = BooleanField(
@@ -380,8 +332,8 @@ for _name, _label in RED_FLAGS.items():
 
 AVAILABILITY_CHOICES = [
     (f"{day}:{period}", f"{day_label} {period_label}")
-    for day, day_label in intake.SNP_DAYS.items()
-    for period, period_label in intake.SNP_PERIODS.items()
+    for day, day_label in vocabulary.SNP_DAYS.items()
+    for period, period_label in vocabulary.SNP_PERIODS.items()
 ]
 
 
@@ -396,7 +348,7 @@ class SnpRequestForm(_PersonFields):
     )
     snp_category = RadioField(
         "Pour quel problème ?",
-        choices=choices(intake.SNP_CATEGORIES.items()),
+        choices=choices(vocabulary.SNP_CATEGORIES.items()),
         validators=[InputRequired("Choisissez le motif.")],
     )
     snp_reason = TextAreaField(
@@ -408,10 +360,10 @@ class SnpRequestForm(_PersonFields):
     )
     snp_since = RadioField(
         "Depuis quand ?",
-        choices=choices(intake.SNP_SINCE.items()),
+        choices=choices(vocabulary.SNP_SINCE.items()),
         validators=[InputRequired("Indiquez depuis quand.")],
     )
-    availability = MultiCheckboxField(
+    availability = CheckboxesField(
         "Quand pouvez-vous aller chez le médecin ?",
         choices=choices(AVAILABILITY_CHOICES),
         validators=[DataRequired("Cochez au moins un moment où vous êtes disponible.")],
@@ -439,11 +391,7 @@ class SnpRequestForm(_PersonFields):
 
 _CONTACT_PREFERENCE = dict(
     label="Comment la CPTS doit-elle recontacter cette personne ?",
-    choices=choices([
-        ("phone", "Par téléphone"),
-        ("email", "Par e-mail"),
-        ("letter", "Pas d'e-mail : envoyer des courriers"),
-    ]),
+    choices=choices(vocabulary.CONTACT_PREFERENCES.items()),
     default="phone",
     validators=[InputRequired("Choisissez un moyen de contact.")],
 )

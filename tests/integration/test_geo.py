@@ -49,8 +49,3 @@ def test_territory_from_insee_codes_names_the_unknown_ones(db, now):
     assert territory.slug == "cpts-fictive"
     assert [c.insee for c in territory.communes] == ["26059", "26117"]
 
-
-def test_haversine_distance_between_two_known_places():
-    # Paris to London: 343.5 km on the mean-radius sphere (a textbook value)
-    assert abs(geo.haversine_km(48.8566, 2.3522, 51.5074, -0.1278) - 343.5) < 0.5
-    assert geo.haversine_km(45.0, 5.0, 45.0, 5.0) == 0

@@ -32,12 +32,3 @@ def test_five_thousand_rows_import_only_once(db, factory, now):
     again = insurer_import.confirm(db, territory, big_file(5010), "cpam-2.csv", now=now)
     assert (again.n_imported, again.n_skipped) == (10, 5000)
 
-
-def test_import_key_ignores_case_accents_and_extra_first_names(db, factory):
-    territory = factory.territory()
-    from datetime import date
-
-    a = insurer_import.identity_key(territory.id, "Lefèvre", "Zoé Marie", date(1990, 1, 1))
-    b = insurer_import.identity_key(territory.id, "LEFEVRE", "zoe", date(1990, 1, 1))
-    other = insurer_import.identity_key(territory.id + 1, "LEFEVRE", "zoe", date(1990, 1, 1))
-    assert a == b and a != other

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from guichet.db import make_engine
 from guichet.models import PatientRequest
 from guichet.requests import intake, staff_requests
-from guichet.requests.records import person_key
+from guichet.requests.identity import person_key
 from guichet.territories import geo
 from guichet.workflow import change_request_status
 from tests.conftest import NOW
@@ -101,3 +101,22 @@ def test_a_double_click_submits_once(clone_database, is_postgres):
     finally:
         engine.dispose()
 
+
+
+def test_staff_cannot_edit_a_request_into_the_same_person_as_another_by_a_married_name(factory, db, now):
+    # the key differs (birth names Martin and Dupont), but the married name makes them the same
+    # person for the online form and the import: a correction follows the same rule
+    territory = factory.territory()
+    staff = factory.user("staff", territory)
+    a = factory.request(patient=factory.patient(territory=territory, birth_name="Martin", usage_name="Durand",
+                                                first_names="Anne", birth_date=date(1960, 2, 2)))
+    b = factory.request(patient=factory.patient(territory=territory, birth_name="Dupont", first_names="Anne",
+                                                birth_date=date(1960, 2, 2)))
+    with pytest.raises(staff_requests.InvalidEdit, match="fusionnez") as exc:
+        staff_requests.edit(db, b, {"usage_name": "DURAND"}, user_id=staff.id, now=now)
+    assert a.reference in exc.value.errors["usage_name"]
+    assert b.patient.usage_name is None
+    # another kind of request is another queue: an SNP request of the same person may be open
+    snp = factory.request(patient=factory.patient(territory=territory, birth_name="Roux", first_names="Anne",
+                                                  birth_date=date(1960, 2, 2)), kind="snp")
+    staff_requests.edit(db, snp, {"usage_name": "Durand"}, user_id=staff.id, now=now)

@@ -101,8 +101,9 @@ def test_file_with_errors_gets_a_row_by_row_french_report(staff_client, db, fact
     assert "<span class=\"number\">1</span> patients seront importés" in html
     assert "<span class=\"number\">7</span> lignes en erreur" in html
     assert "<span class=\"number\">2</span> doublons" in html
-    for message in ("Nom manquant", "31/02/1970 » invalide", "Code postal 99999 inconnu",
-                    "couvre plusieurs communes", "hors du territoire", "Téléphone « 123 » invalide",
+    for message in ("Indiquez le nom de naissance.", "31/02/1970 » invalide", "Code postal 99999 inconnu",
+                    "couvre plusieurs communes", "hors du territoire",
+                    "Ce numéro de téléphone n&#39;existe pas",
                     "même personne qu&#39;à la ligne 2", f"doublon de la demande en cours {existing.reference}",
                     "sexe « Z » inconnu", "ALD « peut-être »"):
         assert message.lower() in html.lower(), message

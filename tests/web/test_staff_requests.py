@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from markupsafe import escape
 from sqlalchemy import select
 
+from guichet.assignment.priority import FLAG_LABELS
 from guichet.models import AuditEvent, Proposal, RequestEvent
 from tests.factories import login
 
@@ -37,6 +39,17 @@ def test_request_page_shows_identity_priority_history_and_is_audited(client, fac
     assert rows[0].detail == {}  # ids only: nothing personal in the audit row
     client.get(f"/coordination/demandes/{req.id}")
     assert len(_audit(db, "request.view", req.id)) == 2  # every opening
+
+
+def test_the_patient_s_situation_reads_as_the_priority_flags(client, factory):
+    territory = factory.territory()
+    staff = factory.user("staff", territory)
+    req = factory.request(factory.patient(territory, is_ald=True, is_css=True, is_pregnant=True, is_disabled=True))
+    login(client, staff)
+    html = client.get(f"/coordination/demandes/{req.id}").get_data(as_text=True)
+    situation = html.split('id="h-situation"', 1)[1].split("</ul>", 1)[0]
+    for flag in ("ald", "css", "pregnancy", "disability"):
+        assert f"<li>{escape(FLAG_LABELS[flag])}</li>" in situation
 
 
 def test_another_territory_request_is_an_audited_404(client, factory, db):

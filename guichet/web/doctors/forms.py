@@ -2,77 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     TextAreaField,
-    TimeField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
+from guichet import vocabulary
 from guichet.doctors import practitioners, slot_patterns
-from guichet.web.intake_forms import choices
-
-CHOICE_MESSAGE = "Choisissez parmi les valeurs proposées."
-
-
-class FrIntegerField(IntegerField):
-    """An integer field whose parse error is in French."""
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError("Indiquez un nombre entier, par exemple 3.") from None
-
-
-class FrDateField(DateField):
-    """A date field (browser date picker, or typed 31/03/2027) whose parse error is in French."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("format", ["%Y-%m-%d", "%d/%m/%Y"])
-        super().__init__(*args, **kwargs)
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError("Indiquez une date valide, par exemple 31/03/2027.") from None
-
-
-class FrTimeField(TimeField):
-    """A time field (09:00 or 9h00) whose parse error is in French."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("format", ["%H:%M", "%Hh%M", "%H:%M:%S"])
-        super().__init__(*args, **kwargs)
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError("Indiquez une heure valide, par exemple 09:00.") from None
-
-
-class CheckboxesField(SelectMultipleField):
-    """Several checkboxes (no JavaScript, usable on a phone) instead of a multi-select list."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("invalid_choice_message", CHOICE_MESSAGE)
-        super().__init__(*args, **kwargs)
-
+from guichet.web.fields import CHOICE_MESSAGE, CheckboxesField, FrDateField, FrIntegerField, FrTimeField, choices
 
 
 class DeclarationForm(FlaskForm):
@@ -85,7 +27,7 @@ class DeclarationForm(FlaskForm):
         render_kw={"inputmode": "numeric", "min": 0, "max": practitioners.MAX_NEW_PATIENTS},
     )
     valid_until = FrDateField(
-        "Jusqu'au",
+        "Jusqu'au", example="31/03/2027",
         validators=[InputRequired("Indiquez jusqu'à quelle date (par exemple le 31/03/2027).")],
         description="Après cette date, la coordination ne vous propose plus de patient.",
     )
@@ -103,7 +45,7 @@ class DeclarationForm(FlaskForm):
     does_home_visits = BooleanField("Je fais des visites à domicile")
     languages = CheckboxesField(
         "Langues que vous parlez en plus du français",
-        choices=choices(practitioners.LANGUAGES.items()),
+        choices=choices(vocabulary.LANGUAGES.items()),
     )
     pending_action = RadioField(
         "Que faire des propositions en attente de votre réponse ?",
@@ -145,7 +87,7 @@ def _slot_count_field() -> FrIntegerField:
 
 
 class OneOffSlotsForm(FlaskForm):
-    day = FrDateField("Date", validators=[InputRequired("Indiquez la date.")])
+    day = FrDateField("Date", example="31/03/2027", validators=[InputRequired("Indiquez la date.")])
     start_time = FrTimeField("Heure du premier créneau",
                              validators=[InputRequired("Indiquez l'heure, par exemple 14:00.")])
     minutes = _slot_minutes_field()
@@ -162,8 +104,8 @@ class WeeklySlotsForm(FlaskForm):
                              validators=[InputRequired("Indiquez l'heure, par exemple 09:00.")])
     minutes = _slot_minutes_field()
     count = _slot_count_field()
-    until = FrDateField("Jusqu'au (inclus)", validators=[InputRequired("Indiquez la date de fin.")],
-                      description="Six mois au plus.")
+    until = FrDateField("Jusqu'au (inclus)", example="31/03/2027",
+                        validators=[InputRequired("Indiquez la date de fin.")], description="Six mois au plus.")
 
 
 class CancelSlotForm(FlaskForm):

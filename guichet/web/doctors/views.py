@@ -11,6 +11,7 @@ from datetime import timedelta
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from guichet import vocabulary
 from guichet.accounts import audit
 from guichet.assignment import proposals
 from guichet.doctors import capacity, practitioners, slot_patterns, slots
@@ -171,7 +172,7 @@ def _capacity_page(form: DeclarationForm, doctor: Doctor, *, ask_pending: bool =
     return render_template(
         "doctors/capacity.html", form=form, current=current, summary=summary,
         is_open=capacity.is_open(current, paris_today(now)), history=practitioners.declaration_history(db, doctor.id),
-        ask_pending=ask_pending, languages=practitioners.LANGUAGES, flag_labels=practitioners.flags_labels,
+        ask_pending=ask_pending, languages=vocabulary.LANGUAGES, flag_labels=practitioners.flags_labels,
         today=paris_today(now),
     ), status
 
