@@ -25,15 +25,7 @@ from guichet.matching import (
     TAGS_NOT_ACCEPTED,
     TOO_FAR_FOR_PRIORITY,
 )
-
-TAG_LABELS = {
-    "children": "enfants",
-    "home_visit": "visites à domicile",
-    "step_free": "accès de plain-pied",
-}
-
-
-SNP_PERIOD_LABELS = {"morning": "matin", "afternoon": "après-midi", "evening": "soir"}
+from guichet.vocabulary import TAG_LABELS
 
 
 def reason_text(code: str, *, max_km: float | None = None, tags: list[str] | None = None) -> str:

@@ -72,6 +72,7 @@ from guichet.models import (
 from guichet.requests.records import refresh_priority
 from guichet.territories import settings as territory_settings
 from guichet.timeutil import PARIS, paris_today, to_paris
+from guichet.vocabulary import SNP_PERIOD_HOURS
 
 #: price of one kilometre in priority points (1 km = 1 day waited) unless the territory says otherwise
 DEFAULT_KM_COST = float(territory_settings.DEFAULT_SETTINGS["matching_km_cost"])
@@ -98,7 +99,6 @@ OUTSIDE_AVAILABILITY = "outside_availability"
 
 
 #: the patient's availability periods for SNP, in Paris local hours [start, end)
-SNP_PERIODS = {"morning": (8, 12), "afternoon": (12, 18), "evening": (18, 21)}
 
 
 #: an SNP slot is open to the whole territory: the patient's own radius decides
@@ -335,7 +335,7 @@ def availability_windows(request: PatientRequest) -> list[tuple[datetime, dateti
     for item in request.snp_availability or []:
         try:
             day = date.fromisoformat(str(item.get("day")))
-            start_h, end_h = SNP_PERIODS[str(item.get("period"))]
+            start_h, end_h = SNP_PERIOD_HOURS[str(item.get("period"))]
         except (ValueError, KeyError, AttributeError):
             continue
         windows.append((datetime(day.year, day.month, day.day, start_h, tzinfo=PARIS),

@@ -9,7 +9,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from guichet.assignment import proposals
-from guichet.assignment.explanations import TAG_LABELS
 from guichet.assignment.priority import FLAG_LABELS
 from guichet.assignment.problems import demand_tags, request_flags
 from guichet.models import (
@@ -17,6 +16,7 @@ from guichet.models import (
     PatientRequest,
     Proposal,
 )
+from guichet.vocabulary import TAG_LABELS
 
 
 def review_data(db: Session, run: MatchingRun) -> dict[str, Any]:

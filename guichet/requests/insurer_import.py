@@ -16,9 +16,10 @@ import io
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
@@ -424,10 +425,10 @@ def _bulk_create(db: Session, territory: Territory, rows: Iterable[Row], batch: 
          "is_pregnant": False, "is_disabled": False, "needs_home_visit": False, "needs_step_free": False}
         for r in rows
     ]
-    patient_ids = _allocate_ids(db, Patient.__table__, len(patient_values))
+    patient_ids = _allocate_ids(db, _table(Patient), len(patient_values))
     for values, pid in zip(patient_values, patient_ids, strict=True):
         values["id"] = pid
-    _insert_many(db, Patient.__table__, patient_values)
+    _insert_many(db, _table(Patient), patient_values)
     references = records.new_references(db, "mt", now, len(rows))
     request_values = []
     for i, (row, pid) in enumerate(zip(rows, patient_ids, strict=True)):
@@ -443,13 +444,18 @@ def _bulk_create(db: Session, territory: Territory, rows: Iterable[Row], batch: 
             "import_key": row.import_key, "import_batch_id": batch.id,
             "identity_key": identity.person_key(row.person) if row.person else None,
         })
-    request_ids = _allocate_ids(db, PatientRequest.__table__, len(request_values))
+    request_ids = _allocate_ids(db, _table(PatientRequest), len(request_values))
     for values, rid in zip(request_values, request_ids, strict=True):
         values["id"] = rid
-    _insert_many(db, PatientRequest.__table__, request_values)
+    _insert_many(db, _table(PatientRequest), request_values)
     events = [{"request_id": rid, "at_dt": now, "actor": "staff", "user_id": user_id, "kind": "created",
                "to_status": "to_contact", "reason": "import"} for rid in request_ids]
-    _insert_many(db, RequestEvent.__table__, events)
+    _insert_many(db, _table(RequestEvent), events)
+
+
+def _table(model: type[Any]) -> Table:
+    """The model's table (typed: DeclarativeBase declares __table__ as a FromClause)."""
+    return cast(Table, model.__table__)
 
 
 def _allocate_ids(db: Session, table: Table, n: int) -> list[int]:
@@ -469,6 +475,6 @@ def _allocate_ids(db: Session, table: Table, n: int) -> list[int]:
     return list(range(start, start + n))
 
 
-def _insert_many(db: Session, table: Table, rows: list[dict[str, object]]) -> None:
+def _insert_many(db: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     for start in range(0, len(rows), 1000):
         db.execute(insert(table), rows[start:start + 1000])

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from statistics import fmean
+from typing import cast
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
@@ -84,8 +86,8 @@ def load_communes(db: Session, path: Path = COMMUNES_CSV) -> int:
                 if communes[i]["lat"] is not None
             ]
             if neighbours:
-                commune["lat"] = sum(float(n["lat"]) for n in neighbours) / len(neighbours)  # type: ignore[arg-type]
-                commune["lon"] = sum(float(n["lon"]) for n in neighbours) / len(neighbours)  # type: ignore[arg-type]
+                commune["lat"] = fmean(cast(float, n["lat"]) for n in neighbours)
+                commune["lon"] = fmean(cast(float, n["lon"]) for n in neighbours)
                 commune["is_position_approximate"] = True
     existing = set(db.scalars(select(Commune.insee)))
     new_rows = [c for i, c in communes.items() if i not in existing]

@@ -10,6 +10,7 @@ from flask import Flask, render_template
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
 
+from guichet import vocabulary
 from guichet.clock import Clock, system_clock
 from guichet.db import make_engine, make_sessionmaker
 from guichet.identifiers import format_phone
@@ -120,6 +121,8 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["datetime_fr"] = format_datetime_fr
     app.jinja_env.filters["phone_fr"] = format_phone
     app.jinja_env.globals["service_name"] = "Guichet CPTS"
+    # code lists and their French labels (guichet/vocabulary.py), for every page
+    app.jinja_env.globals["vocabulary"] = vocabulary
 
 
 def _register_errors(app: Flask) -> None:

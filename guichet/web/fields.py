@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from wtforms import Field, IntegerField, SelectMultipleField, TimeField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; stubs are 3.2
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget
 
 from guichet.timeutil import parse_date

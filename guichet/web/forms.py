@@ -1,23 +1,16 @@
-"""Forms and form helpers shared by every blueprint."""
+"""Forms and form helpers shared by every blueprint (shared fields: guichet/web/fields.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from flask_wtf import FlaskForm
-from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; stubs are 3.2
 
 T = TypeVar("T")
 
 
 class ButtonForm(FlaskForm):
     """A button alone (confirm, approve, resend…): the CSRF token is its only field."""
-
-
-def choices(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
-    """WTForms 3.3 wants SelectChoice objects rather than (value, label) tuples."""
-    return [SelectChoice(str(value), label) for value, label in pairs]
 
 
 def required(value: T | None) -> T:

@@ -23,7 +23,6 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from guichet import vocabulary
@@ -404,7 +403,7 @@ _ORAL_CONSENT = dict(
 class _StaffHooks:
     """What the coordinators' phone intake changes in a public form."""
 
-    website = None  # no honeypot behind a login
+    website: Any = None  # no honeypot behind a login
     contact_preference: RadioField
 
     def extra_data(self) -> dict[str, Any]:
@@ -451,7 +450,7 @@ def locate_commune(form: _PersonFields, db: Session, *, final: bool) -> bool:
         form.postal_code.errors = [*form.postal_code.errors, str(exc)]
         return False
     form.postal_code.data = code
-    form.commune_insee.choices = [SelectChoice(c.insee, c.label) for c in found]
+    form.commune_insee.choices = choices((c.insee, c.label) for c in found)
     form.commune_labels = {c.insee: c.label for c in found}
     insee = {c.insee for c in found}
     if len(insee) == 1:

@@ -4,7 +4,7 @@ One migration per parallel work stream, chained in advance, keeps a single Alemb
 whatever order the streams land in.
 
 Revision ID: wave2_13_patient_loop
-Revises: 20321f9bb985
+Revises: bacf473186c4
 Create Date: 2026-12-02
 """
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ from alembic import op  # noqa: F401
 import guichet.db  # noqa: F401
 
 revision: str = "wave2_13_patient_loop"
-down_revision: str | None = "20321f9bb985"
+down_revision: str | None = "bacf473186c4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

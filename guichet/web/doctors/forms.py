@@ -31,7 +31,7 @@ class DeclarationForm(FlaskForm):
         validators=[InputRequired("Indiquez jusqu'à quelle date (par exemple le 31/03/2027).")],
         description="Après cette date, la coordination ne vous propose plus de patient.",
     )
-    max_km = SelectField(
+    max_km = SelectField(  # type: ignore[call-arg]  # invalid_choice_message is new in WTForms 3.3
         "Distance maximale entre le domicile du patient et votre cabinet",
         choices=choices((str(km), f"{km} km") for km in practitioners.DISTANCE_CHOICES),
         default="10", invalid_choice_message=CHOICE_MESSAGE,
@@ -95,7 +95,7 @@ class OneOffSlotsForm(FlaskForm):
 
 
 class WeeklySlotsForm(FlaskForm):
-    weekday = SelectField(
+    weekday = SelectField(  # type: ignore[call-arg]  # invalid_choice_message is new in WTForms 3.3
         "Jour de la semaine",
         choices=choices((str(i), name.capitalize()) for i, name in enumerate(slot_patterns.WEEKDAYS)),
         invalid_choice_message=CHOICE_MESSAGE,

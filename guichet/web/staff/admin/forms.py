@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 from guichet.accounts.staff_admin import STAFF_ROLES
 from guichet.assignment.priority import DEFAULT_WEIGHTS
 from guichet.territories.settings import NUMERIC_RANGES, TIME_SETTINGS, WEIGHT_LABELS, WEIGHT_RANGE
-from guichet.web.forms import choices
+from guichet.web.fields import choices
 
 
 class InviteUserForm(FlaskForm):

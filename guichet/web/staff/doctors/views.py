@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
+from guichet import vocabulary
 from guichet.doctors import practitioners
 from guichet.models import Doctor, Territory
 from guichet.web.access import current_territory, current_user_record, load_owned
@@ -88,7 +89,7 @@ def doctor_detail(doctor_id: int) -> ResponseReturnValue:
     return render_template(
         "staff/doctors_detail.html", doctor=doctor, state=practitioners.account_state(doctor),
         invitation=practitioners.last_invitation(db, doctor), current=current, summary=summary,
-        flag_labels=practitioners.flags_labels, languages=practitioners.LANGUAGES, form=ButtonForm(),
+        flag_labels=practitioners.flags_labels, languages=vocabulary.LANGUAGES, form=ButtonForm(),
     )
 
 

@@ -8,10 +8,8 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DateField,
     EmailField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     StringField,
@@ -19,8 +17,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from guichet import vocabulary
 from guichet.requests.staff_requests import CONTACT_OUTCOMES
-from guichet.web.forms import choices
+from guichet.requests.validation import RADIUS_KM_RANGE, RADIUS_RANGE_MESSAGE
+from guichet.web.fields import FrDateField, FrIntegerField, choices
 from guichet.workflow import CANCEL_REASONS
 
 
@@ -70,8 +70,8 @@ class EditForm(FlaskForm):
     birth_name = StringField("Nom de naissance", validators=[DataRequired("Indiquez le nom."), Length(max=100)])
     usage_name = StringField("Nom d'usage (facultatif)", validators=[Optional(), Length(max=100)])
     first_names = StringField("Prénom(s)", validators=[DataRequired("Indiquez le prénom."), Length(max=150)])
-    birth_date = DateField("Date de naissance", validators=[Optional()], format="%Y-%m-%d")
-    sex = SelectField("Sexe", choices=choices([("", "Non précisé"), ("F", "Femme"), ("M", "Homme"), ("X", "Autre")]))
+    birth_date = FrDateField("Date de naissance", validators=[Optional()])
+    sex = SelectField("Sexe", choices=choices([("", "Non précisé"), *vocabulary.SEXES.items()]))
     phone = StringField("Téléphone", validators=[Optional(), Length(max=30)], render_kw={"type": "tel"})
     email = EmailField("Adresse e-mail", validators=[Optional(), Length(max=254)])
     address = StringField("Adresse", validators=[Optional(), Length(max=250)])
@@ -80,20 +80,18 @@ class EditForm(FlaskForm):
                                 description="Laissez « déduite du code postal » si le code n'a qu'une commune.")
     contact_preference = SelectField(
         "Moyen de contact préféré",
-        choices=choices([("phone", "Téléphone"), ("email", "E-mail"), ("letter", "Courrier")]),
+        choices=choices(vocabulary.CONTACT_PREFERENCES.items()),
     )
     is_ald = BooleanField("Affection de longue durée (ALD)")
     is_css = BooleanField("Complémentaire santé solidaire ou AME")
     is_pregnant = BooleanField("Grossesse en cours")
     is_disabled = BooleanField("Situation de handicap")
-    hospital_discharge_date = DateField("Date de sortie d'hospitalisation (facultatif)",
-                                        validators=[Optional()], format="%Y-%m-%d")
-    previous_mt_left_date = DateField("Date de départ du précédent médecin traitant (facultatif)",
-                                      validators=[Optional()], format="%Y-%m-%d")
-    max_km = IntegerField(
+    hospital_discharge_date = FrDateField("Date de sortie d'hospitalisation (facultatif)", validators=[Optional()])
+    previous_mt_left_date = FrDateField("Date de départ du précédent médecin traitant (facultatif)",
+                                        validators=[Optional()])
+    max_km = FrIntegerField(
         "Distance maximale acceptée (km)",
-        validators=[InputRequired("Indiquez une distance."),
-                    NumberRange(1, 200, "Indiquez une distance entre 1 et 200 km.")],
+        validators=[InputRequired("Indiquez une distance."), NumberRange(*RADIUS_KM_RANGE, RADIUS_RANGE_MESSAGE)],
     )
     needs_home_visit = BooleanField("A besoin de visites à domicile")
     needs_step_free = BooleanField("A besoin d'un accès de plain-pied")

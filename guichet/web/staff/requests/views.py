@@ -8,13 +8,14 @@ from flask import Response, flash, redirect, render_template, request, stream_wi
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from guichet import vocabulary
 from guichet.accounts import audit
 from guichet.assignment.priority import FLAG_LABELS
 from guichet.models import Commune, PatientRequest, Proposal
 from guichet.requests import queue, staff_requests
 from guichet.territories import geo
 from guichet.web.access import current_territory_id, current_user_record, load_owned
-from guichet.web.forms import choices
+from guichet.web.fields import choices
 from guichet.web.ratelimit import client_ip
 from guichet.web.security import staff_required
 from guichet.web.session import get_session, request_now
@@ -36,8 +37,8 @@ from guichet.workflow import (
 
 LABELS: dict[str, Any] = {
     "status": REQUEST_STATUS_LABELS,
-    "kind": queue.KIND_LABELS,
-    "channel": queue.CHANNEL_LABELS,
+    "kind": vocabulary.KIND_LABELS,
+    "channel": vocabulary.CHANNEL_LABELS,
     "flags": FLAG_LABELS,
     "cancel": CANCEL_REASONS,
     "contact": staff_requests.CONTACT_OUTCOMES,

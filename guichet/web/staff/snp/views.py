@@ -7,7 +7,7 @@ from typing import Any
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from guichet.assignment import explanations, problems, review, runs, snp_board
+from guichet.assignment import problems, review, runs, snp_board
 from guichet.models import PatientRequest
 from guichet.timeutil import to_paris
 from guichet.web.access import current_territory, current_user_record, deny, load_owned, record_audit
@@ -42,7 +42,7 @@ def snp_home() -> ResponseReturnValue:
                  requests=[r.id for r in data["requests"]][:500])
     db.commit()
     return render_template("staff/snp_board.html", now=now, forms=forms, run_form=ButtonForm(),
-                           summary=review.patient_summary, periods=explanations.SNP_PERIOD_LABELS, **data)
+                           summary=review.patient_summary, **data)
 
 
 @bp.post("/snp/suggestions")
