@@ -148,11 +148,19 @@ def app(shared_app: Flask, sessions: sessionmaker[Session], clock: FrozenClock) 
     state["sessionmaker"] = state["clock"] = None
 
 
+#: GUICHET_TEST_REDIS_URL=redis://127.0.0.1:6379/0 keeps the rate-limit counts in Redis, as in
+#: production with several workers; each test run uses (and clears) keys under its own prefix
+TEST_REDIS_URL = os.environ.get("GUICHET_TEST_REDIS_URL", "")
+RATE_LIMIT_TEST_PREFIX = f"guichet-test-{uuid.uuid4().hex[:12]}"
+
+
 def create_test_app(sessions: sessionmaker[Session] | None, database_url: str, *,
                     clock: FrozenClock | None = None, **overrides: object) -> Flask:
     from guichet.web import create_app
 
     settings = {
+        "REDIS_URL": TEST_REDIS_URL,
+        "RATE_LIMIT_KEY_PREFIX": RATE_LIMIT_TEST_PREFIX,
         "TESTING": True,
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret",

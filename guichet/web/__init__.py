@@ -16,7 +16,7 @@ from guichet.db import make_engine, make_sessionmaker
 from guichet.identifiers import format_phone
 from guichet.settings import SettingsError, load_settings
 from guichet.timeutil import to_paris
-from guichet.web.ratelimit import RateLimiter
+from guichet.web.ratelimit import init_rate_limits
 from guichet.web.security import init_security
 from guichet.web.session import close_session
 
@@ -53,8 +53,8 @@ def create_app(overrides: dict[str, Any] | None = None, *, clock: Clock = system
         "engine": engine,
         "sessionmaker": sessionmaker,
         "clock": clock,
-        "ratelimiter": RateLimiter(),
     }
+    app.extensions["guichet"]["ratelimiter"] = init_rate_limits(app)
     app.teardown_appcontext(close_session)
 
     csrf.init_app(app)
