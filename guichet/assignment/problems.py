@@ -5,11 +5,11 @@ Problem builder (médecin traitant)
 * Demands are the territory's MT requests in status ``waiting`` that hold no live
   proposal — except an unreviewed, unpinned draft of an earlier run, which the new run
   replaces. The priority is refreshed with ``now`` first (days waited move every day).
-* Weight = refreshed priority score + ``REACH_BONUS_KM × km_cost``. The engine only
-  proposes pairs worth more than zero; without the bonus a patient who has just asked
-  (score 1) could not be proposed to a GP 2 km away even when that GP has free places.
-  The bonus is the same for everyone, so it changes no priority order: it only says that
-  leaving a patient waiting while a GP within both radii has a place is never better.
+* Weight = :func:`guichet.assignment.priority.engine_weight`: the refreshed priority
+  score, a tie-break under one point that grows with the minutes waited (the earlier of
+  two equal requests wins), and ``REACH_BONUS_KM × km_cost``. The engine only proposes
+  pairs worth more than zero; without the bonus a patient who has just asked (score 1)
+  could not be proposed to a GP 2 km away even when that GP has free places.
 * Position = the patient's commune (no street geocoding: the CPTS does not need it);
   a patient whose commune has no coordinates is reported "commune sans coordonnées".
 * Tags a GP must accept: ``children`` (children listed in the request), ``home_visit``,
@@ -49,7 +49,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session, selectinload
 
-from guichet.assignment.priority import FLAG_LABELS
+from guichet.assignment.priority import FLAG_LABELS, REACH_BONUS_KM, engine_weight, is_reason
 from guichet.doctors import capacity
 from guichet.matching import (
     Demand,
@@ -69,17 +69,13 @@ from guichet.models import (
     Slot,
     Territory,
 )
-from guichet.requests.records import refresh_priority
+from guichet.requests.records import refresh_priority, situation_of
 from guichet.territories import settings as territory_settings
 from guichet.timeutil import PARIS, paris_today, to_paris
 from guichet.vocabulary import SNP_PERIOD_HOURS
 
 #: price of one kilometre in priority points (1 km = 1 day waited) unless the territory says otherwise
 DEFAULT_KM_COST = float(territory_settings.DEFAULT_SETTINGS["matching_km_cost"])
-
-
-#: the largest radius a patient or a GP may choose (models' CHECK constraints)
-REACH_BONUS_KM = 200.0
 
 
 # Reason codes added by the builder (the engine's own codes are in guichet.matching).
@@ -187,15 +183,21 @@ def offer_accepts(doctor: Doctor, declaration: CapacityDeclaration | None) -> fr
 
 def request_flags(request: PatientRequest) -> set[str]:
     """Priority flags of the (refreshed) breakdown: every key but the days waited."""
-    return {k for k in (request.priority_breakdown or {}) if k != "waiting_days"}
+    return {k for k in (request.priority_breakdown or {}) if is_reason(k)}
 
 
 def qualifies_for(request: PatientRequest, declaration: CapacityDeclaration) -> bool:
     """Whether a priority-only declaration takes this patient."""
     if not declaration.is_priority_only:
         return True
-    wanted = set(declaration.priority_flags or []) or (set(FLAG_LABELS) - {"waiting_days"})
+    wanted = set(declaration.priority_flags or []) or {k for k in FLAG_LABELS if is_reason(k)}
     return bool(request_flags(request) & wanted)
+
+
+def request_weight(request: PatientRequest, *, now: datetime, km_cost: float) -> float:
+    """The engine's weight for this request (the one rule in guichet.assignment.priority)."""
+    return engine_weight(situation_of(request.patient), request.waiting_since_dt, now=now,
+                         settings=request.territory.settings, km_cost=km_cost)
 
 
 def _territory_doctors(db: Session, territory: Territory) -> list[Doctor]:
@@ -300,7 +302,7 @@ def build_mt_problem(db: Session, territory: Territory, *, now: datetime,
             pins[request.id] = pin.doctor_id
             built.pinned_drafts[request.id] = pin
         built.requests[request.id] = request
-        demands.append(Demand(request.id, pos[0], pos[1], weight=request.priority_score + bonus,
+        demands.append(Demand(request.id, pos[0], pos[1], weight=request_weight(request, now=now, km_cost=km_cost),
                               max_km=float(request.patient.max_km), tags=demand_tags(request)))
     for request_id, request in built.requests.items():
         if request_id in pins:
@@ -415,7 +417,7 @@ def build_snp_problem(db: Session, territory: Territory, *, now: datetime,
             built.skipped[request.id] = NO_POSITION
             continue
         built.requests[request.id] = request
-        demands.append(Demand(request.id, pos[0], pos[1], weight=request.priority_score + bonus,
+        demands.append(Demand(request.id, pos[0], pos[1], weight=request_weight(request, now=now, km_cost=km_cost),
                               max_km=float(request.patient.max_km), tags=demand_tags(request)))
         for slot_id, slot in built.slots.items():
             if not slot_fits(request, slot):

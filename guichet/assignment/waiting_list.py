@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from guichet.assignment.priority import FLAG_LABELS, compute_priority
+from guichet.assignment.priority import FLAG_LABELS, compute_priority, is_reason
 from guichet.models import Patient, PatientRequest, Territory
 from guichet.requests.records import situation_of
 from guichet.timeutil import age_on, paris_today
@@ -37,7 +37,7 @@ class WaitingEntry:
 
     @property
     def flags(self) -> list[str]:
-        return [FLAG_LABELS.get(k, k) for k in self.breakdown if k != "waiting_days"]
+        return [FLAG_LABELS.get(k, k) for k in self.breakdown if is_reason(k)]
 
     @property
     def detail(self) -> list[tuple[str, float]]:

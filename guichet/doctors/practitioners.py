@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from guichet.accounts import audit, users
 from guichet.assignment import proposals
-from guichet.assignment.priority import FLAG_LABELS, weights_for
+from guichet.assignment.priority import FLAG_LABELS, is_reason, weights_for
 from guichet.doctors import capacity
 from guichet.identifiers import InvalidIdentifier, normalise_email, normalise_phone, normalise_rpps
 from guichet.models import (
@@ -218,7 +218,7 @@ def last_invitation(db: Session, doctor: Doctor) -> Notification | None:
 def territory_flags(territory: Territory) -> dict[str, str]:
     """The priority situations a GP may restrict to: the territory's weighted flags."""
     weights = weights_for(territory.settings)
-    return {k: label for k, label in FLAG_LABELS.items() if k != "waiting_days" and weights.get(k, 0) > 0}
+    return {k: label for k, label in FLAG_LABELS.items() if is_reason(k) and weights.get(k, 0) > 0}
 
 
 def pending_count(db: Session, doctor: Doctor) -> int:
@@ -325,7 +325,7 @@ def proposal_view(proposal: Proposal, *, now: datetime) -> ProposalView:
     request = proposal.request
     patient = request.patient
     name = patient.commune.name if patient.commune else "commune non renseignée"
-    flags = [FLAG_LABELS.get(k, k) for k in (request.priority_breakdown or {}) if k != "waiting_days"]
+    flags = [FLAG_LABELS.get(k, k) for k in (request.priority_breakdown or {}) if is_reason(k)]
     waited = max(0, (paris_today(now) - paris_today(as_utc(request.waiting_since_dt))).days)
     return ProposalView(proposal=proposal, age_group=proposals.age_group(request, now), commune=name,
                         distance_km=proposal.distance_km, flags=flags, waiting_days=waited)

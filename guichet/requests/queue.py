@@ -13,7 +13,7 @@ from sqlalchemy import Select, and_, func, not_, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from guichet.assignment.priority import FLAG_LABELS, HOSPITAL_DISCHARGE_WINDOW
+from guichet.assignment.priority import FLAG_LABELS, HOSPITAL_DISCHARGE_WINDOW, is_reason
 from guichet.models import Commune, FollowUp, Patient, PatientRequest, Proposal
 from guichet.timeutil import PARIS, as_utc, paris_today
 from guichet.vocabulary import CHANNEL_LABELS, KIND_LABELS
@@ -34,7 +34,7 @@ SORTS = {
 PRIORITY_FILTERS = {
     "any": "Au moins un critère prioritaire",
     "none": "Aucun critère prioritaire",
-    **{k: v for k, v in FLAG_LABELS.items() if k != "waiting_days"},
+    **{k: v for k, v in FLAG_LABELS.items() if is_reason(k)},
 }
 #: "waiting more than N days" choices
 WAITED_CHOICES = (7, 30, 90, 180, 365)
@@ -132,7 +132,7 @@ def flag_condition(flag: str, today: date) -> ColumnElement[bool]:
 
 
 def any_flag_condition(today: date) -> ColumnElement[bool]:
-    flags = [k for k in FLAG_LABELS if k != "waiting_days"]
+    flags = [k for k in FLAG_LABELS if is_reason(k)]
     return or_(*(flag_condition(f, today) for f in flags))
 
 
@@ -269,7 +269,7 @@ def csv_rows(db: Session, territory_id: int, filters: Filters, *, now: datetime)
     for n, row in enumerate(db.execute(query), start=1):
         (reference, kind, status, channel, birth_name, usage_name, first_names, birth_date, phone,
          postal_code, insee, score, breakdown, submitted, since) = row
-        flags = [FLAG_LABELS[k] for k in (breakdown or {}) if k != "waiting_days" and k in FLAG_LABELS]
+        flags = [FLAG_LABELS[k] for k in (breakdown or {}) if is_reason(k) and k in FLAG_LABELS]
         writer.writerow([
             reference, KIND_LABELS.get(kind, kind),
             REQUEST_STATUS_LABELS.get(status, status),

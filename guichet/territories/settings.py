@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from guichet.accounts import audit
-from guichet.assignment.priority import DEFAULT_WEIGHTS, FLAG_LABELS
+from guichet.assignment.priority import DEFAULT_WAITING_GUARANTEE_DAYS, DEFAULT_WEIGHTS, FLAG_LABELS
 from guichet.models import PatientRequest, Territory
 from guichet.requests.records import refresh_priority
 from guichet.requests.validation import RADIUS_KM_RANGE
@@ -49,6 +49,12 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "publication_time": "06:30",
 }
 
+# Fairness (issue 15): the waiting-time guarantee the CPTS aims at, in days (0: none);
+# the rule lives in guichet/assignment/priority.py, the default is justified in the README.
+DEFAULT_SETTINGS["waiting_guarantee_days"] = DEFAULT_WAITING_GUARANTEE_DAYS
+#: settings that change every open request's score when they change
+SCORE_SETTINGS = ("priority_weights", "waiting_guarantee_days")
+
 #: (minimum, maximum) of each numeric setting, with its French label
 NUMERIC_RANGES: dict[str, tuple[int, int, str]] = {
     "default_patient_km": (*RADIUS_KM_RANGE, "Distance acceptée par défaut par un patient (km)"),
@@ -62,6 +68,7 @@ NUMERIC_RANGES: dict[str, tuple[int, int, str]] = {
     "snp_close_days": (1, 30, "Clôture d'un rendez-vous SNP sans nouvelles après (jours)"),
     "capacity_reminder_days": (7, 180, "Rappel aux médecins dont la déclaration date de plus de (jours)"),
 }
+NUMERIC_RANGES["waiting_guarantee_days"] = (0, 730, "Délai d'attente maximal visé (jours, 0 : aucun)")
 #: times of day of this territory's daily jobs (the scheduler ticks every few minutes and
 #: runs a territory once a day, at or after its time), with their French labels
 TIME_SETTINGS: dict[str, str] = {
@@ -189,7 +196,7 @@ def update_settings(
     after = effective_settings(territory)
     changed = sorted(k for k in after if after[k] != before.get(k))
     recomputed = 0
-    if after["priority_weights"] != before["priority_weights"]:
+    if any(after[key] != before[key] for key in SCORE_SETTINGS):
         recomputed = recompute_open_priorities(db, territory, now=now)
     audit.record(
         db, "territory.settings", now=now, user_id=user_id, object_type="territory",

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from guichet import vocabulary
 from guichet.accounts import audit
+from guichet.assignment import priority
 from guichet.assignment.priority import FLAG_LABELS
 from guichet.models import Commune, PatientRequest, Proposal
 from guichet.requests import queue, staff_requests
@@ -113,6 +114,7 @@ def _detail_context(req: PatientRequest) -> dict[str, Any]:
             select(Proposal).where(Proposal.request_id == req.id).order_by(Proposal.id)
         )),
         "merged_into": db.get(PatientRequest, req.merged_into_id) if req.merged_into_id else None,
+        "guarantee_sentence": priority.guarantee_sentence(priority.guarantee_days(req.territory.settings)),
     }
 
 

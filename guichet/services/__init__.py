@@ -1,0 +1,1 @@
+"""Stable import paths kept for code written before the domain packages."""
