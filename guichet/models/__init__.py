@@ -10,7 +10,7 @@ from guichet.models.matching import (
     ProposalStatus,
 )
 from guichet.models.messages import FollowUp, Notification
-from guichet.models.operations import ImportBatch, JobRun
+from guichet.models.operations import ImportBatch, JobRun, ReferenceCounter
 from guichet.models.patients import (
     Channel,
     PairExclusion,
@@ -42,6 +42,7 @@ __all__ = [
     "Proposal",
     "ProposalStatus",
     "PublishedWaitingList",
+    "ReferenceCounter",
     "RequestEvent",
     "RequestKind",
     "RequestStatus",

@@ -54,7 +54,8 @@ class Notification(Base):
     context: Mapped[dict[str, Any]] = mapped_column(default=dict)
     #: unique: a job run twice never sends the same message twice
     dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
-    #: pending, sent, failed (permanently), printed
+    #: pending, sending (claimed by a deliverer: see messaging/delivery.py), sent,
+    #: failed (permanently), printed
     status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_dt: Mapped[datetime]
@@ -64,7 +65,7 @@ class Notification(Base):
 
     __table_args__ = (
         CheckConstraint("channel IN ('email', 'letter')", name="channel"),
-        CheckConstraint("status IN ('pending', 'sent', 'failed', 'printed')", name="status"),
+        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed', 'printed')", name="status"),
         CheckConstraint("attempts >= 0", name="attempts_positive"),
         CheckConstraint(
             "channel = 'letter' OR recipient_email IS NOT NULL", name="email_has_address"

@@ -1,11 +1,11 @@
-"""Records of scheduled job runs and insurer-list imports."""
+"""Records of scheduled job runs and insurer-list imports; the request-number counters."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from guichet.db import Base
@@ -51,3 +51,17 @@ class ImportBatch(Base):
     created_dt: Mapped[datetime]
 
     __table_args__ = (UniqueConstraint("territory_id", "file_sha256"),)
+
+
+class ReferenceCounter(Base):
+    """The last request number given for one (year, kind): MT-2026-000123 is (2026, "mt", 123).
+
+    One row per year and kind, incremented by a single UPDATE … RETURNING: the row lock
+    makes concurrent submissions wait for each other instead of picking the same number.
+    """
+
+    __tablename__ = "reference_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)

@@ -430,18 +430,15 @@ def _insert(
 
     The duplicate check above reads, then we insert: two identical submissions (a double
     click) can both pass the read. The database's partial unique index stops the second
-    one, which then becomes a DuplicateRequest like any other; a reference number taken
-    by a concurrent submission is simply retried.
+    one, which then becomes a DuplicateRequest like any other. References never collide
+    (records.new_references), so any other integrity error is a real fault and goes up.
     """
-    for attempt in range(3):
-        try:
-            with db.begin_nested():
-                return build()
-        except IntegrityError:
-            _refuse_duplicate(db, territory, kind, data, channel=channel, now=now, base_url=base_url)
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    try:
+        with db.begin_nested():
+            return build()
+    except IntegrityError:
+        _refuse_duplicate(db, territory, kind, data, channel=channel, now=now, base_url=base_url)
+        raise
 
 
 def submit_mt_request(

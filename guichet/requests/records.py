@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from guichet.assignment.priority import Situation, compute_priority
-from guichet.models import Patient, PatientRequest, RequestEvent
+from guichet.models import Patient, PatientRequest, ReferenceCounter, RequestEvent
 from guichet.requests.identity import person_key
 from guichet.timeutil import to_paris
 
@@ -22,17 +25,37 @@ def new_tracking_token() -> str:
 def new_references(db: Session, kind: str, now: datetime, count: int) -> list[str]:
     """The next `count` human-friendly references of the year for that kind (MT-2026-000123…).
 
-    A concurrent request may take the same number: the unique reference then refuses the
-    second insert, and the caller retries (guichet/requests/intake.py).
+    Numbers come from the (year, kind) counter row, incremented by one UPDATE … RETURNING:
+    a concurrent submission waits for this transaction instead of taking the same number
+    (READ COMMITTED hides uncommitted rows from a max + 1). A rolled-back transaction
+    gives its numbers back. Same statements on SQLite and PostgreSQL.
     """
-    prefix = f"{kind.upper()}-{to_paris(now).year}-"
-    last = db.scalar(
-        select(func.max(PatientRequest.reference)).where(
-            PatientRequest.reference.like(f"{prefix}%")
-        )
+    year = to_paris(now).year
+    prefix = f"{kind.upper()}-{year}-"
+    last = _advance_counter(db, year, kind, count, prefix)
+    return [f"{prefix}{number:06d}" for number in range(last - count + 1, last + 1)]
+
+
+def _advance_counter(db: Session, year: int, kind: str, count: int, prefix: str) -> int:
+    counters = cast(Table, ReferenceCounter.__table__)
+    key = (counters.c.year == year) & (counters.c.kind == kind)
+    last = db.execute(
+        update(counters).where(key).values(last=counters.c.last + count).returning(counters.c.last)
+    ).scalar_one_or_none()
+    if last is not None:
+        return int(last)
+    # First number of the year (or numbers stored before the counters): start after the
+    # highest stored one. Two first submissions at once: the loser's insert becomes an update.
+    highest = db.scalar(
+        select(func.max(PatientRequest.reference)).where(PatientRequest.reference.like(f"{prefix}%"))
     )
-    first = int(last[len(prefix):]) + 1 if last else 1
-    return [f"{prefix}{number:06d}" for number in range(first, first + count)]
+    start = int(highest[len(prefix):]) if highest else 0
+    insert = sqlite_insert if db.get_bind().dialect.name == "sqlite" else postgresql_insert
+    statement = insert(counters).values(year=year, kind=kind, last=start + count)
+    upsert = statement.on_conflict_do_update(
+        index_elements=[counters.c.year, counters.c.kind], set_={"last": counters.c.last + count}
+    )
+    return int(db.execute(upsert.returning(counters.c.last)).scalar_one())
 
 
 def new_reference(db: Session, kind: str, now: datetime) -> str:

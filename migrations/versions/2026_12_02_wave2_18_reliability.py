@@ -1,7 +1,10 @@
-"""Schema changes of issue 18 (reliability): reserved for that work stream, empty until it needs them.
+"""Reliability (issue 18): request-number counters, a "sending" state for the outbox.
 
-One migration per parallel work stream, chained in advance, keeps a single Alembic head
-whatever order the streams land in.
+- reference_counters: one row per (year, kind) incremented atomically, so that two
+  concurrent submissions never pick the same reference (the former max + 1 did). Existing
+  numbers need no copy: the first use of a (year, kind) starts after the highest stored one.
+- notifications.status gains "sending": a message is claimed (committed) before the SMTP
+  conversation, so that a crash between the send and the commit never sends it twice.
 
 Revision ID: wave2_18_reliability
 Revises: wave2_17_partners_api
@@ -20,9 +23,26 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+OLD_STATUSES = "status IN ('pending', 'sent', 'failed', 'printed')"
+NEW_STATUSES = "status IN ('pending', 'sending', 'sent', 'failed', 'printed')"
+
+
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "reference_counters",
+        sa.Column("year", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("last", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("year", "kind", name=op.f("pk_reference_counters")),
+    )
+    with op.batch_alter_table("notifications") as batch:
+        batch.drop_constraint(op.f("ck_notifications_status"), type_="check")
+        batch.create_check_constraint("status", NEW_STATUSES)
 
 
 def downgrade() -> None:
-    pass
+    op.execute("UPDATE notifications SET status = 'pending' WHERE status = 'sending'")
+    with op.batch_alter_table("notifications") as batch:
+        batch.drop_constraint(op.f("ck_notifications_status"), type_="check")
+        batch.create_check_constraint("status", OLD_STATUSES)
+    op.drop_table("reference_counters")

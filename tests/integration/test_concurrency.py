@@ -171,3 +171,30 @@ def test_two_coordinators_booking_one_slot_at_once_book_it_once(pg_sessions):
 
         statuses = sorted(db.scalars(select(PatientRequest.status).where(PatientRequest.id.in_(request_ids))))
         assert statuses == ["booked", "waiting"]
+
+
+def test_ten_patients_submitting_at_once_are_all_stored_with_distinct_numbers(pg_sessions):
+    from datetime import date
+
+    from guichet.models import PatientRequest
+    from guichet.requests import intake
+    from guichet.territories import geo
+
+    with pg_sessions.begin() as db:
+        geo.create_territory(db, "CPTS Numéros", ["26059"], now=NOW)
+
+    def submit(index: int) -> Callable[[Session], object]:
+        data = intake.MtRequestData(
+            birth_name=f"Patient{chr(65 + index)}", first_names="Jeanne", birth_date=date(1950, 1, 1 + index),
+            phone="06 12 34 56 78", postal_code="26190", commune_insee="26059", is_consented=True)
+
+        def action(db: Session) -> object:
+            return intake.submit_mt_request(db, data, channel="web", now=NOW, base_url="http://x").reference
+        return action
+
+    references = race(pg_sessions, *(submit(i) for i in range(10)))
+    assert all(isinstance(r, str) for r in references), references
+    with pg_sessions() as db:
+        stored = sorted(db.scalars(select(PatientRequest.reference).where(
+            PatientRequest.reference.in_(references))))
+    assert stored == sorted(references) and len(set(stored)) == 10
