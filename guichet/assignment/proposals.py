@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from guichet.doctors import capacity
+from guichet.doctors.practice import practice_context
 from guichet.messaging import notifications
 from guichet.models import Doctor, PairExclusion, PatientRequest, Proposal
 from guichet.territories import settings as territory_settings
@@ -121,8 +122,7 @@ def accept(db: Session, proposal: Proposal, *, now: datetime, user_id: int | Non
         db, proposal.request, template="proposal_accepted",
         subject="Un médecin traitant accepte de vous suivre",
         dedup_key=f"proposal:{proposal.id}:accepted", now=now,
-        context={"doctor_name": doctor.display_name, "practice_address": doctor.practice_address,
-                 "practice_commune": doctor.commune.name, "doctor_phone": doctor.phone or ""},
+        context=practice_context(doctor),
     )
     db.flush()
 

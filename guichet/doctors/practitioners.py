@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -179,6 +180,75 @@ def send_invitation(
                  territory_id=doctor.territory_id)
     db.flush()
     return notification
+
+
+@dataclass(kw_only=True)
+class PracticeDetails:
+    """What patients are told about a GP's practice once the GP accepts them or books them."""
+
+    practice_address: str
+    phone: str | None = None
+    booking_url: str | None = None
+
+
+def clean_booking_url(value: str | None) -> str | None:
+    """An online booking link patients may follow: http(s) with a host, or None when blank.
+
+    Raises DoctorError otherwise (a "javascript:" or mistyped link must never reach a patient).
+    """
+    text = (value or "").strip()
+    if not text:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or "." not in parts.netloc or " " in text or len(text) > 300:
+        raise DoctorError(
+            "Indiquez l'adresse complète de la page de prise de rendez-vous, qui commence par "
+            "https://, par exemple https://www.doctolib.fr/medecin-generaliste/ville/nom.",
+            field="booking_url",
+        )
+    return text
+
+
+class PracticeInvalid(DoctorError):
+    """Some practice details are wrong: ``errors`` maps each field to its French message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(next(iter(errors.values())), field=next(iter(errors)))
+        self.errors = errors
+
+
+def update_practice(db: Session, doctor: Doctor, details: PracticeDetails, *, now: datetime,
+                    user_id: int | None = None) -> list[str]:
+    """Change the practice address, phone and booking link; return the changed field names.
+
+    The GP edits them from the portal, a coordinator from the GP's page. Raises
+    PracticeInvalid, naming every wrong field at once (empty address, malformed phone
+    or booking link); nothing is changed then.
+    """
+    errors: dict[str, str] = {}
+    new: dict[str, str | None] = {"practice_address": " ".join(details.practice_address.split()) or None}
+    if new["practice_address"] is None:
+        errors["practice_address"] = "Indiquez l'adresse du cabinet."
+    new["phone"] = None
+    if details.phone and details.phone.strip():
+        try:
+            new["phone"] = normalise_phone(details.phone)
+        except InvalidIdentifier as exc:
+            errors["phone"] = str(exc)
+    try:
+        new["booking_url"] = clean_booking_url(details.booking_url)
+    except DoctorError as exc:
+        errors["booking_url"] = str(exc)
+    if errors:
+        raise PracticeInvalid(errors)
+    changed = [name for name, value in new.items() if getattr(doctor, name) != value]
+    for name in changed:
+        setattr(doctor, name, new[name])
+    if changed:
+        audit.record(db, "doctor.practice", now=now, user_id=user_id, object_type="doctor",
+                     object_id=doctor.id, territory_id=doctor.territory_id)
+    db.flush()
+    return changed
 
 
 def territory_doctors(db: Session, territory_id: int) -> list[Doctor]:

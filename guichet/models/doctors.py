@@ -36,8 +36,11 @@ class Doctor(Base):
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str | None] = mapped_column(String(254))
+    #: the practice's phone, given to patients (E.164)
     phone: Mapped[str | None] = mapped_column(String(20))
     practice_address: Mapped[str] = mapped_column(String(250))
+    #: online booking page of the practice (https), given to patients; set by the GP or staff
+    booking_url: Mapped[str | None] = mapped_column(String(300))
     commune_insee: Mapped[str] = mapped_column(ForeignKey("communes.insee"))
     #: practice position; the commune's when the address is not geocoded
     lat: Mapped[float | None]

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from guichet.identifiers import normalise_email, normalise_phone
-from guichet.models import PatientRequest, Proposal, RequestEvent
+from guichet.models import Doctor, PatientRequest, Proposal, RequestEvent
 from guichet.models.patients import RequestStatus
 from guichet.timeutil import as_utc
 from guichet.workflow import change_request_status, is_final_request_status
@@ -86,6 +86,8 @@ class StatusText:
     title: str
     next_steps: str
     usual_delay: str | None = None
+    #: numbered next steps, after next_steps
+    steps: tuple[str, ...] = ()
 
 
 _MT_TEXTS = {
@@ -116,8 +118,13 @@ _MT_TEXTS = {
     ),
     S.MATCHED: StatusText(
         "Un médecin accepte de devenir votre médecin traitant",
-        "Prenez un premier rendez-vous avec lui. Lors de cette consultation, il vous "
-        "proposera de le déclarer comme médecin traitant auprès de l'Assurance Maladie.",
+        "Prochaines étapes :",
+        steps=(
+            "Prenez rendez-vous pour une première consultation avec ce médecin, en disant que "
+            "la CPTS vous a orienté vers lui.",
+            "Lors de cette consultation, déclarez-le comme médecin traitant auprès de "
+            "l'Assurance Maladie : il le fait en ligne avec votre carte Vitale.",
+        ),
     ),
     S.COMPLETED: StatusText(
         "Vous avez un médecin traitant",
@@ -173,6 +180,14 @@ def status_text(request: PatientRequest) -> StatusText:
     texts = _MT_TEXTS if request.kind == "mt" else _SNP_TEXTS
     status = S(request.status)
     return texts.get(status) or _CLOSED_TEXTS.get(status) or StatusText("Demande en cours", "")
+
+
+def matched_doctor(request: PatientRequest) -> Doctor | None:
+    """The GP who accepted this médecin traitant request, once they have."""
+    if request.kind != "mt" or request.status not in (S.MATCHED, S.COMPLETED):
+        return None
+    accepted = [p for p in request.proposals if p.status == "accepted"]
+    return accepted[-1].doctor if accepted else None
 
 
 def can_withdraw(request: PatientRequest) -> bool:

@@ -1,4 +1,4 @@
-"""Schema changes of issue 13 (patient_loop): reserved for that work stream, empty until it needs them.
+"""Schema changes of issue 13 (patient_loop): the GP's online booking link.
 
 One migration per parallel work stream, chained in advance, keeps a single Alembic head
 whatever order the streams land in.
@@ -9,8 +9,8 @@ Create Date: 2026-12-02
 """
 from collections.abc import Sequence
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 import guichet.db  # noqa: F401
 
@@ -21,8 +21,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("doctors") as batch:
+        batch.add_column(sa.Column("booking_url", sa.String(length=300), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("doctors") as batch:
+        batch.drop_column("booking_url")

@@ -28,6 +28,7 @@ from guichet.web.doctors.forms import (
     WeeklySlotsForm,
 )
 from guichet.web.forms import required
+from guichet.web.practice import edit_practice
 from guichet.web.ratelimit import client_ip
 from guichet.web.security import doctor_required
 from guichet.web.session import get_session, request_now
@@ -348,3 +349,12 @@ def cancel_slot(slot_id: int) -> ResponseReturnValue:
             return redirect(url_for("doctors.slots_page"))
     return render_template("doctors/cancel_slot.html", slot=slot, form=form,
                            booked=slot.status in ("booked", "held"))
+
+
+# --- practice -----------------------------------------------------------------------
+
+
+@bp.route("/cabinet", methods=["GET", "POST"])
+@doctor_required
+def practice() -> ResponseReturnValue:
+    return edit_practice(current_doctor(), template="doctors/practice.html", done_url=url_for("doctors.home"))

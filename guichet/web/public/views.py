@@ -17,6 +17,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
+from guichet.doctors.practice import practice_context
 from guichet.identifiers import InvalidIdentifier
 from guichet.messaging import notifications
 from guichet.models import PatientRequest
@@ -164,8 +165,10 @@ def confirmation(token: str) -> ResponseReturnValue:
 def track(token: str) -> ResponseReturnValue:
     req = _tracked(token)
     position = tracking.queue_position(get_session(), req)
+    doctor = tracking.matched_doctor(req)
     return render_template(
         "public/track.html", req=req, text=tracking.status_text(req),
+        practice=practice_context(doctor) if doctor else None,
         position=None if position is None else tracking.approximate(position),
         can_withdraw=tracking.can_withdraw(req), is_open=not req.is_closed,
     )

@@ -11,6 +11,7 @@ from guichet.models import Doctor, Territory
 from guichet.web.access import current_territory, current_user_record, load_owned
 from guichet.web.forms import ButtonForm
 from guichet.web.links import invitation_link
+from guichet.web.practice import edit_practice
 from guichet.web.security import staff_required
 from guichet.web.session import get_session, request_now
 from guichet.web.staff.blueprint import bp
@@ -109,3 +110,11 @@ def doctor_invite(doctor_id: int) -> ResponseReturnValue:
         flash(f"Une nouvelle invitation est envoyée à {doctor.email}. Le lien précédent ne fonctionne plus.",
               "success")
     return redirect(url_for("staff.doctor_detail", doctor_id=doctor.id))
+
+
+@bp.route("/medecins/<int:doctor_id>/cabinet", methods=["GET", "POST"])
+@staff_required
+def doctor_practice(doctor_id: int) -> ResponseReturnValue:
+    doctor = load_owned(Doctor, doctor_id)
+    return edit_practice(doctor, template="staff/doctor_practice.html",
+                         done_url=url_for("staff.doctor_detail", doctor_id=doctor.id))
