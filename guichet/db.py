@@ -62,7 +62,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; on SQLite, enforce foreign keys and wait on locks."""
+    """Create an engine; on SQLite, enforce foreign keys and wait on locks.
+
+    Statement parameters are never put into error messages (``hide_parameters``): they are
+    names, addresses and health flags, and error messages end up in logs.
+    """
+    kwargs.setdefault("hide_parameters", True)
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

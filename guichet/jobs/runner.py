@@ -12,12 +12,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-import traceback
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -25,10 +23,10 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from guichet.jobs.registry import JOBS, JobSpec
+from guichet.logs import safe_error
 from guichet.models import JobRun
 
 log = logging.getLogger("guichet.jobs")
-_PACKAGE_ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 @dataclass
@@ -90,19 +88,6 @@ def advisory_lock(sessions: sessionmaker[Session], job_id: str) -> Iterator[bool
         conn.close()
 
 
-def safe_error(exc: BaseException) -> str:
-    """The exception's class and where it was raised: never its message (it may name someone)."""
-    where = ""
-    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        path = Path(frame.filename).resolve()
-        # the innermost frame of our own code (not a library's)
-        if path.is_relative_to(_PACKAGE_ROOT) and ".venv" not in path.parts:
-            where = f" ({path.relative_to(_PACKAGE_ROOT)}:{frame.lineno})"
-            break
-    code = getattr(exc, "smtp_code", None)
-    return f"{type(exc).__module__}.{type(exc).__name__}{f' [SMTP {code}]' if code else ''}{where}"
-
-
 def _record(sessions: sessionmaker[Session], run: JobRun) -> int:
     with sessions.begin() as db:
         merged = db.merge(run)
@@ -136,7 +121,7 @@ def run_job(
         if not acquired:
             run_id = _record(sessions, JobRun(job_id=job_id, started_dt=start, finished_dt=start,
                                               outcome="skipped", summary={}))
-            log.info("job %s skipped: another process holds its lock", job_id)
+            log.info("job skipped: another process holds its lock", extra={"job_id": job_id, "outcome": "skipped"})
             return RunResult(job_id, "skipped", run_id)
         run = JobRun(job_id=job_id, started_dt=start, outcome="running", summary={})
         run.id = _record(sessions, run)
@@ -151,7 +136,7 @@ def run_job(
                     summary = function(db, now=start, settings=settings)
         except Exception as exc:  # recorded for the coordinators, then the next job goes on
             outcome, error = "failure", safe_error(exc)
-            log.error("job %s failed: %s", job_id, error)
+            log.error("job failed", extra={"job_id": job_id, "outcome": "failure", "error": error})
         run.outcome = outcome
         run.summary = {k: v for k, v in (summary or {}).items()}
         run.error = error

@@ -17,10 +17,18 @@ from guichet.identifiers import format_phone
 from guichet.settings import SettingsError, load_settings
 from guichet.timeutil import to_paris
 from guichet.web.ratelimit import init_rate_limits
+from guichet.web.request_log import init_request_log
 from guichet.web.security import init_security
 from guichet.web.session import close_session
 
 csrf = CSRFProtect()
+
+
+class GuichetFlask(Flask):
+    def log_exception(self, exc_info: Any) -> None:
+        # Flask's own line quotes the path (a tracking token) and its traceback the exception's
+        # text (a database error quotes values): the JSON log keeps the class and place only
+        self.logger.error("unhandled exception", exc_info=exc_info, extra={"event": "error"})
 
 # WTForms' own messages (a number or date it cannot read, a choice not in the list) in
 # French, for every form; our validators carry their own French messages.
@@ -39,7 +47,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, clock: Clock = system
     overrides = dict(overrides or {})
     sessionmaker = overrides.pop("SESSIONMAKER", None)
     settings = load_settings(overrides)
-    app = Flask(__name__)
+    app = GuichetFlask(__name__)
     app.config.update(settings)
     app.config["WTF_I18N_ENABLED"] = False  # no Flask-Babel: use WTForms' bundled French
     app.config["WTF_CSRF_TIME_LIMIT"] = None  # the session's own lifetime bounds the token
@@ -58,6 +66,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, clock: Clock = system
     app.teardown_appcontext(close_session)
 
     csrf.init_app(app)
+    init_request_log(app)
     init_security(app)
     _register_blueprints(app)
     _register_template_helpers(app)
@@ -65,8 +74,8 @@ def create_app(overrides: dict[str, Any] | None = None, *, clock: Clock = system
     from guichet.cli import register_cli
 
     register_cli(app)
-    # Personal data never goes to the logs: we log request paths without query strings
-    # only through the WSGI server, and nothing from our own code.
+    # Personal data never goes to the logs (guichet/logs.py): the development server's own
+    # request lines (full URLs with tokens) are silenced; ours are masked JSON lines.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     return app
 
