@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,9 @@ from guichet.models import (
     Proposal,
 )
 from guichet.vocabulary import TAG_LABELS
+
+#: proposals per page of a run's review: short enough to act on without losing one's place
+REVIEW_PER_PAGE = 25
 
 
 def review_data(db: Session, run: MatchingRun) -> dict[str, Any]:
@@ -50,6 +54,28 @@ def review_data(db: Session, run: MatchingRun) -> dict[str, Any]:
     ]
     return {"run": run, "proposals": rows, "unplaced": unplaced,
             "pending": sum(1 for p in rows if p.status == "proposed")}
+
+
+@dataclass
+class Paged:
+    """One page of an in-memory list (a run's proposals: a few hundred at most)."""
+
+    rows: list[Any]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def paginate(rows: list[Any], page: int, per_page: int | None = None) -> Paged:
+    """The page of `rows` (1-based, clamped to the existing pages)."""
+    per_page = per_page or REVIEW_PER_PAGE
+    pages = max(1, -(-len(rows) // per_page))
+    page = min(max(1, page), pages)
+    return Paged(rows[(page - 1) * per_page: page * per_page], len(rows), page, per_page)
 
 
 def patient_summary(request: PatientRequest, now: datetime) -> dict[str, Any]:

@@ -7,22 +7,18 @@ like a patient would, with the keyboard-reachable labels.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
 
 from guichet.clock import FrozenClock
 from guichet.db import make_engine
 from guichet.territories import geo
 from tests.conftest import NOW
-
-CHROMIUM = "/usr/bin/chromium"
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+from tests.e2e.conftest import CHROMIUM, WCAG, axe_violations, serve
 
 pytestmark = [
     pytest.mark.slow,
@@ -43,29 +39,8 @@ def live_server(clone_database: Callable[[str], str]) -> Iterator[str]:
     app = create_app(clock=FrozenClock(NOW), overrides={"TESTING": False, "DATABASE_URL": url, "SECRET_KEY": "a11y-secret",
                       "WTF_CSRF_ENABLED": True, "RATE_LIMIT_SUBMISSIONS_PER_HOUR": 1000,
                       "RATE_LIMIT_TRACKING_PER_HOUR": 1000})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    base = f"http://127.0.0.1:{server.server_port}"
-    app.config["BASE_URL"] = base
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield base
-    server.shutdown()
-    thread.join(timeout=5)
-    app.extensions["guichet"]["engine"].dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )
-        yield browser
-        browser.close()
+    with serve(app) as base:
+        yield base
 
 
 @pytest.fixture
@@ -79,12 +54,8 @@ def page(browser: Any) -> Iterator[Any]:
 
 
 def assert_accessible(page: Any, what: str) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    page.wait_for_load_state()
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG},
-                                       "resultTypes": ["violations"]})
-    assert results.violations_count == 0, f"{what}:\n{results.generate_report()}"
+    count, report = axe_violations(page)
+    assert count == 0, f"{what}:\n{report}"
 
 
 def expect(locator: Any) -> Any:

@@ -74,7 +74,7 @@ def test_approving_selected_and_all_sends_to_gps(client, db, factory, setup):
     assert response.status_code == 302 and response.headers["Location"].endswith(location)
     db.refresh(drafts[a.id])
     assert drafts[a.id].status == "sent" and drafts[b.id].status == "proposed"
-    client.post(f"/coordination/attribution/{run.id}/valider", data={"approve_all": "1"})
+    client.post(f"/coordination/attribution/{run.id}/valider", data={"approve_all": "1", "confirmed": "1"})
     for p in drafts.values():
         db.refresh(p)
     assert {p.status for p in drafts.values()} == {"sent"}
@@ -138,7 +138,7 @@ def test_another_territorys_run_and_proposals_are_not_found(client, db, factory,
     assert client.post(f"/coordination/attribution/propositions/{proposal.id}/refuser").status_code == 404
     assert client.post(f"/coordination/attribution/propositions/{proposal.id}/exclure").status_code == 404
     assert client.get(f"/coordination/attribution/demandes/{proposal.request_id}/attribuer").status_code == 404
-    client.post(f"/coordination/attribution/{outcome.run.id}/valider", data={"approve_all": "1"})
+    client.post(f"/coordination/attribution/{outcome.run.id}/valider", data={"approve_all": "1", "confirmed": "1"})
     db.refresh(proposal)
     assert proposal.status == "proposed"
 
@@ -206,3 +206,39 @@ def test_indicators_page_and_csv(client, factory, setup):
     lines = response.get_data(as_text=True).splitlines()
     assert lines[0].startswith("\ufeffMois;Demandes MT reçues") and len(lines) == 12
     assert lines[-1].startswith("2026-11;1;1;0;0;0;")
+
+
+def test_approving_all_asks_first_with_the_count_then_reports_each_proposal(client, db, factory, setup):
+    territory, _ = setup
+    requests = [_req(factory, territory) for _ in range(3)]
+    factory.declaration(factory.doctor(territory=territory), new_patients=2)
+    _run(client)
+    run = db.scalar(select(MatchingRun))
+    response = client.post(f"/coordination/attribution/{run.id}/valider", data={"approve_all": "1"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/{run.id}/valider-tout")
+    assert db.scalar(select(func.count()).select_from(Proposal).where(Proposal.status == "sent")) == 0
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Vous allez envoyer <strong>2 propositions</strong>" in page and "1 médecin" in page
+    done = client.post(f"/coordination/attribution/{run.id}/valider", data={"approve_all": "1", "confirmed": "1"})
+    html = done.get_data(as_text=True)
+    assert done.status_code == 200 and "<strong>2</strong> propositions envoyées" in html
+    assert html.count("Envoyée au médecin") == 2
+    assert sum(r.reference in html for r in requests) == 2
+
+
+def test_the_review_is_paginated_and_an_action_returns_to_the_same_place(client, db, factory, setup, monkeypatch):
+    from guichet.assignment import review
+
+    monkeypatch.setattr(review, "REVIEW_PER_PAGE", 2)
+    territory, _ = setup
+    for _ in range(5):
+        _req(factory, territory)
+    factory.declaration(factory.doctor(territory=territory), new_patients=5)
+    _run(client)
+    run = db.scalar(select(MatchingRun))
+    html = client.get(f"/coordination/attribution/{run.id}?page=2").get_data(as_text=True)
+    assert "Page 2 sur 3" in html and 'aria-current="page"' in html
+    draft = db.scalars(select(Proposal).where(Proposal.run_id == run.id).order_by(Proposal.id)).first()
+    response = client.post(f"/coordination/attribution/propositions/{draft.id}/refuser",
+                           data={"page": "2", "anchor": "p99"})
+    assert response.headers["Location"].endswith(f"/attribution/{run.id}?page=2#p99")

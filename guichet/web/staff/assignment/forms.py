@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SelectMultipleField, SubmitField
+from wtforms import HiddenField, SelectField, SelectMultipleField, SubmitField
 from wtforms.validators import DataRequired
 
 from guichet.web.forms import coerce_id
@@ -13,6 +13,8 @@ class SelectionForm(FlaskForm):
     proposal_ids = SelectMultipleField("Propositions sélectionnées", coerce=int, validate_choice=False)
     approve_all = SubmitField("Valider toutes les propositions")
     approve_selected = SubmitField("Valider la sélection")
+    #: set by the confirmation page of "approve all"
+    confirmed = HiddenField()
 
     def validate_proposal_ids(self, field: SelectMultipleField) -> None:
         if self.approve_selected.data and not field.data:

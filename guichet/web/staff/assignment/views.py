@@ -13,6 +13,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from guichet.assignment import arbitration, review, runs, waiting_list
 from guichet.assignment.priority import FLAG_LABELS
@@ -105,14 +106,28 @@ def matching_review(run_id: int) -> ResponseReturnValue:
     territory = current_territory()
     run = load_owned(MatchingRun, run_id)
     data = review.review_data(db, run)
+    paged = review.paginate(data.pop("proposals"), request.args.get("page", 1, type=int) or 1)
     now = request_now()
     record_audit("matching.review", object_type="matching_run", object_id=run.id,
-                 requests=[p.request_id for p in data["proposals"]][:500])
+                 requests=[p.request_id for p in paged.rows])
     db.commit()
     return render_template("staff/matching_run.html", territory=territory, now=now,
                            summary=review.patient_summary, select_form=SelectionForm(),
-                           action_form=ButtonForm(), flag_labels=FLAG_LABELS,
-                           status_labels=PROPOSAL_STATUS_LABELS, **data)
+                           action_form=ButtonForm(), flag_labels=FLAG_LABELS, paged=paged,
+                           proposals=paged.rows, status_labels=PROPOSAL_STATUS_LABELS, **data)
+
+
+@bp.get("/attribution/<int:run_id>/valider-tout")
+@staff_required
+def matching_confirm_all(run_id: int) -> ResponseReturnValue:
+    """Approving every draft sends them to the GPs: say how many and to whom before doing it."""
+    db = get_session()
+    territory = current_territory()
+    run = load_owned(MatchingRun, run_id)
+    ids = arbitration.pending_drafts(db, territory, run_id=run.id)
+    doctors = len({p.doctor_id for p in db.scalars(select(Proposal).where(Proposal.id.in_(ids)))}) if ids else 0
+    return render_template("staff/matching_confirm_all.html", run=run, count=len(ids), doctors=doctors,
+                           select_form=SelectionForm())
 
 
 @bp.post("/attribution/<int:run_id>/valider")
@@ -127,12 +142,22 @@ def matching_approve(run_id: int) -> ResponseReturnValue:
             for message in errors:
                 flash(message, "error")
         return redirect(url_for("staff.matching_review", run_id=run.id))
+    if form.approve_all.data and not form.confirmed.data:
+        return redirect(url_for("staff.matching_confirm_all", run_id=run.id))
     if form.approve_all.data:
         ids = arbitration.pending_drafts(db, territory, run_id=run.id)
     else:
         ids = list(form.proposal_ids.data or [])
     report = arbitration.approve(db, territory, ids, user=current_user_record(), now=request_now())
     db.commit()
+    if form.approve_all.data:
+        # the outcome of each proposal, on its own page: a long batch is reported line by line
+        rows = db.scalars(select(Proposal).where(Proposal.id.in_(ids))
+                          .options(selectinload(Proposal.request), selectinload(Proposal.doctor)))
+        failed = dict(report.failed)
+        outcome = [(p, failed.get(p.id)) for p in sorted(rows, key=lambda p: (p.id not in failed, p.id))]
+        return render_template("staff/matching_approved.html", run=run, outcome=outcome,
+                               approved=len(report.approved), failed=len(report.failed))
     if report.approved:
         flash(f"{len(report.approved)} proposition(s) validée(s) et envoyée(s) aux médecins.", "success")
     _flash_failures(report.failed)
@@ -140,9 +165,14 @@ def matching_approve(run_id: int) -> ResponseReturnValue:
 
 
 def _back(proposal: Any) -> ResponseReturnValue:
-    if proposal.run_id:
-        return redirect(url_for("staff.matching_review", run_id=proposal.run_id))
-    return redirect(url_for("staff.matching_home"))
+    """Back to the review page the coordinator was on, at the row after the one handled."""
+    if not proposal.run_id:
+        return redirect(url_for("staff.matching_home"))
+    page = request.form.get("page", "")
+    anchor = request.form.get("anchor", "")
+    return redirect(url_for("staff.matching_review", run_id=proposal.run_id,
+                            page=int(page) if page.isdigit() and len(page) < 6 else None,
+                            _anchor=anchor if anchor.isalnum() and len(anchor) < 20 else "proposals-title"))
 
 
 def _proposal_action(proposal_id: int, action: Any, message: Any) -> ResponseReturnValue:

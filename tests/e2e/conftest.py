@@ -1,0 +1,80 @@
+"""Browser fixtures shared by the end-to-end tests: Debian chromium, a live server, axe."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+CHROMIUM = "/usr/bin/chromium"
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@contextmanager
+def serve(app: Flask) -> Iterator[str]:
+    """Run the real application in a thread on 127.0.0.1; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    app.config["BASE_URL"] = base
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield base
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        app.extensions["guichet"]["engine"].dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+def axe_violations(page: Any) -> tuple[int, str]:
+    """Run axe-core (WCAG 2.1 A/AA, colour contrast included) on the page."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.wait_for_load_state()
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG},
+                                       "resultTypes": ["violations"]})
+    return results.violations_count, results.generate_report()
+
+
+def horizontal_overflow(page: Any) -> int:
+    """How many CSS pixels the page is wider than the window (0 when nothing scrolls sideways)."""
+    return int(page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"))
+
+
+def overflowing_elements(page: Any) -> list[str]:
+    """The innermost elements sticking out on the right: what to fix when the page scrolls sideways."""
+    return list(page.evaluate("""() => {
+        const width = document.documentElement.clientWidth;
+        const out = [...document.body.querySelectorAll('*')].filter(e => e.getBoundingClientRect().right > width + 1);
+        return out.filter(e => !out.some(o => o !== e && e.contains(o))).slice(0, 5)
+                  .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '') + ': '
+                            + (e.textContent || '').trim().slice(0, 60));
+    }"""))
+
+
+def login(page: Any, base: str, email: str, password: str) -> None:
+    page.goto(f"{base}/connexion")
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_load_state()
