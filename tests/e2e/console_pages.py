@@ -89,6 +89,7 @@ PAGES: dict[str, Page] = {
     "staff.doctor_list": Page("admin"),
     "staff.doctor_new": Page("admin"),
     "staff.doctor_detail": Page("admin", lambda ids: {"doctor_id": ids.doctor_id}),
+    "staff.doctor_practice": Page("admin", lambda ids: {"doctor_id": ids.doctor_id}),
     "staff.jobs_overview": Page("admin"),
     "staff.letters": Page("admin"),
     "staff.letter_print": Page("admin", lambda ids: {"notification_id": ids.letter_id}),
@@ -99,6 +100,7 @@ PAGES: dict[str, Page] = {
     "doctors.home": Page("doctor"),
     "doctors.proposal": Page("doctor", lambda ids: {"proposal_id": ids.proposal_id}),
     "doctors.availability": Page("doctor"),
+    "doctors.practice": Page("doctor"),
     "doctors.slots_page": Page("doctor"),
     "doctors.cancel_slot": Page("doctor", lambda ids: {"slot_id": ids.slot_id}),
 }
