@@ -69,6 +69,11 @@ def load_demo(db: Session, *, now: datetime) -> DemoSummary:
         summary.logins = _logins(db)
         return summary
     territory = geo.create_reference_territory(db, DEMO_TERRITORY, now=now)
+    # fictitious contact (0 4 75 99 numbers are not in service), shown to patients
+    territory.settings = {**(territory.settings or {}), "cpts_phone": "+33475990000",
+                          "cpts_hours": "du lundi au vendredi, de 9 h à 12 h 30 et de 14 h à 17 h",
+                          "cpts_address": "CPTS Royans-Vercors, 1 place de la Mairie, 26190 Saint-Jean-en-Royans",
+                          "cpts_email": "contact@cpts-royans-vercors.example"}
     communes = [c for c in territory.communes if c.has_position]
     summary = DemoSummary(territory=territory.name, created=True)
     # argon2 is slow on purpose: hash the one demo password once, not once per account

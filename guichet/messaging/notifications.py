@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from guichet.models import Notification, Patient, PatientRequest
+from guichet.territories.contact import OUT_OF_HOURS_NUMBER, contact_context
 
 MAIL_TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates" / "mail"
 
@@ -96,7 +97,8 @@ def notify_patient(
         db, template=template, subject=subject, dedup_key=dedup_key, now=now,
         email=patient_email(request.patient), request_id=request.id, territory_id=request.territory_id,
         context={"reference": request.reference, "first_names": request.patient.first_names,
-                 "territory_name": request.territory.name, **context},
+                 "territory_name": request.territory.name, "cpts": contact_context(request.territory),
+                 **context},
     )
 
 
@@ -104,4 +106,9 @@ def render(template: str, context: dict[str, Any]) -> tuple[str, str]:
     """Return the (plain text, HTML) bodies of a message."""
     text = _env.get_template(f"{template}.txt").render(**context)
     html = _env.get_template(f"{template}.html").render(**context)
+    if "cpts" in context:
+        # every message to a patient ends with how to reach the CPTS, and whom to call when it is closed
+        footer = {"cpts": context["cpts"], "out_of_hours": OUT_OF_HOURS_NUMBER}
+        text = text.rstrip("\n") + "\n\n" + _env.get_template("_contact.txt").render(**footer)
+        html = html.replace("</body>", _env.get_template("_contact.html").render(**footer) + "\n</body>", 1)
     return text, html

@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 
 from guichet.accounts import audit
 from guichet.assignment.priority import DEFAULT_WAITING_GUARANTEE_DAYS, DEFAULT_WEIGHTS, FLAG_LABELS
+from guichet.identifiers import InvalidIdentifier, normalise_email, normalise_phone
 from guichet.models import PatientRequest, Territory
 from guichet.requests.records import refresh_priority
 from guichet.requests.validation import RADIUS_KM_RANGE
+from guichet.territories.contact import CONTACT_MAX_LENGTH, CONTACT_SETTINGS
 from guichet.timeutil import to_paris
 from guichet.workflow import FINAL_REQUEST_STATUSES
 
@@ -54,6 +56,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 DEFAULT_SETTINGS["waiting_guarantee_days"] = DEFAULT_WAITING_GUARANTEE_DAYS
 #: settings that change every open request's score when they change
 SCORE_SETTINGS = ("priority_weights", "waiting_guarantee_days")
+
+# How patients reach the CPTS (issue 13): phone, hours, address, e-mail, blank by default.
+DEFAULT_SETTINGS.update({key: "" for key in CONTACT_SETTINGS})
 
 #: (minimum, maximum) of each numeric setting, with its French label
 NUMERIC_RANGES: dict[str, tuple[int, int, str]] = {
@@ -157,9 +162,28 @@ def validate_settings(values: Mapping[str, Any]) -> dict[str, Any]:
                 clean[key] = value
             else:
                 errors[key] = f"{label} : indiquez une heure au format HH:MM, par exemple 02:30."
+    _validate_contact(values, clean, errors)
     if errors:
         raise InvalidSettings(errors)
     return clean
+
+
+def _validate_contact(values: Mapping[str, Any], clean: dict[str, Any], errors: dict[str, str]) -> None:
+    normalisers = {"cpts_phone": normalise_phone, "cpts_email": normalise_email}
+    for key, label in CONTACT_SETTINGS.items():
+        if key not in values or values[key] is None:
+            continue
+        value = " ".join(str(values[key]).split())
+        if len(value) > CONTACT_MAX_LENGTH[key]:
+            errors[key] = f"{label} : {CONTACT_MAX_LENGTH[key]} caractères au plus."
+            continue
+        if value and key in normalisers:
+            try:
+                value = normalisers[key](value)
+            except InvalidIdentifier as exc:
+                errors[key] = f"{label} : {exc}"
+                continue
+        clean[key] = value
 
 
 def is_due(territory: Territory, name: str, now: datetime) -> bool:

@@ -75,3 +75,42 @@ def test_staff_edit_the_practice_of_their_territory_only(client, db, factory):
     db.refresh(mine)
     db.refresh(other)
     assert mine.practice_address == "5 rue Haute" and other.practice_address == "1 place de la Mairie"
+
+
+# --- the CPTS can be reached ---------------------------------------------------------
+
+CONTACT = {"cpts_phone": "04 75 99 00 00", "cpts_hours": "du lundi au vendredi, de 9 h à 17 h",
+           "cpts_address": "1 place de la Mairie, 26190 Saint-Jean-en-Royans", "cpts_email": "contact@cpts.example"}
+
+
+def test_admin_sets_the_cpts_contact_and_a_wrong_phone_or_email_is_explained(client, db, factory):
+    from tests.web.test_staff_admin import _admin, _settings_data
+
+    territory, _ = _admin(factory, client)
+    bad = client.post("/coordination/admin/reglages",
+                      data=_settings_data(cpts_phone="12", cpts_email="pas une adresse"))
+    page = html_of(bad)
+    assert bad.status_code == 422 and "Téléphone de la CPTS" in page and "Adresse e-mail de la CPTS" in page
+    db.refresh(territory)
+    assert not territory.settings
+    assert client.post("/coordination/admin/reglages", data=_settings_data(**CONTACT)).status_code == 302
+    db.refresh(territory)
+    assert territory.settings["cpts_phone"] == "+33475990000"
+    assert territory.settings["cpts_hours"] == CONTACT["cpts_hours"]
+
+
+def test_every_patient_page_and_message_says_how_to_reach_the_cpts_and_the_116_117(client, db, factory, now):
+    territory = factory.territory()
+    territory.settings = {"cpts_phone": "+33475990000", "cpts_hours": "de 9 h à 17 h",
+                          "cpts_email": "contact@cpts.example", "cpts_address": ""}
+    req = factory.request(factory.patient(territory), status="waiting")
+    for path in ("/", "/demande/medecin-traitant", f"/suivi/{req.tracking_token}",
+                 f"/suivi/{req.tracking_token}/confirmation"):
+        page = html_of(client.get(path))
+        assert "04 75 99 00 00" in page and "de 9 h à 17 h" in page and "116 117" in page, path
+    message = notifications.notify_patient(db, req, template="request_received", subject="s",
+                                           dedup_key="test", now=now,
+                                           context={"tracking_url": "http://x", "kind": "mt"})
+    text, html = notifications.render(message.template, dict(message.context))
+    for body in (text, html):
+        assert "04 75 99 00 00" in body and "contact@cpts.example" in body and "116 117" in body

@@ -144,6 +144,7 @@ def _tracked(token: str) -> PatientRequest:
     req = tracking.find_by_token(get_session(), token, now=request_now())
     if req is None:
         abort(_invalid_link())
+    g.cpts_territory = req.territory
     return req
 
 

@@ -6,10 +6,11 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, RadioField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from guichet.accounts.staff_admin import STAFF_ROLES
 from guichet.assignment.priority import DEFAULT_WEIGHTS
+from guichet.territories.contact import CONTACT_SETTINGS
 from guichet.territories.settings import NUMERIC_RANGES, TIME_SETTINGS, WEIGHT_LABELS, WEIGHT_RANGE
 from guichet.web.fields import choices
 
@@ -57,6 +58,9 @@ class SettingsForm(FlaskForm):
     def time_fields(self) -> list[Any]:
         return [getattr(self, k) for k in TIME_SETTINGS]
 
+    def contact_fields(self) -> list[Any]:
+        return [getattr(self, k) for k in CONTACT_SETTINGS]
+
 
 for _key in DEFAULT_WEIGHTS:
     setattr(SettingsForm, f"weight_{_key}", _weight_field(_key))
@@ -68,3 +72,6 @@ for _key, _label in TIME_SETTINGS.items():
         _label, validators=[InputRequired("Indiquez une heure, par exemple 02:30.")],
         render_kw={"inputmode": "numeric", "autocomplete": "off"},
     ))
+for _key, _label in CONTACT_SETTINGS.items():
+    # optional; the service checks phone and e-mail and says what is wrong
+    setattr(SettingsForm, _key, StringField(_label, validators=[Optional()]))

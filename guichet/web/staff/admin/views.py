@@ -9,6 +9,7 @@ from guichet.accounts import staff_admin, users
 from guichet.assignment.priority import DEFAULT_WEIGHTS
 from guichet.models import User
 from guichet.territories import settings as territory_settings
+from guichet.territories.contact import CONTACT_SETTINGS
 from guichet.web.access import current_territory, current_territory_id, current_user_record, deny, load_owned
 from guichet.web.forms import ButtonForm
 from guichet.web.links import invitation_link
@@ -109,7 +110,7 @@ def admin_settings() -> ResponseReturnValue:
             getattr(form, f"weight_{key}").data = int(current["priority_weights"][key])
         for key in territory_settings.NUMERIC_RANGES:
             getattr(form, key).data = int(current[key])
-        for key in territory_settings.TIME_SETTINGS:
+        for key in (*territory_settings.TIME_SETTINGS, *CONTACT_SETTINGS):
             getattr(form, key).data = current[key]
         form.is_auto_approval.data = territory.is_auto_approval
         form.is_auto_matching.data = territory.is_auto_matching
@@ -118,7 +119,7 @@ def admin_settings() -> ResponseReturnValue:
         values = {
             "priority_weights": {k: getattr(form, f"weight_{k}").data for k in DEFAULT_WEIGHTS},
             **{k: getattr(form, k).data for k in territory_settings.NUMERIC_RANGES},
-            **{k: getattr(form, k).data for k in territory_settings.TIME_SETTINGS},
+            **{k: getattr(form, k).data for k in (*territory_settings.TIME_SETTINGS, *CONTACT_SETTINGS)},
         }
         try:
             recomputed = territory_settings.update_settings(
