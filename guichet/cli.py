@@ -109,6 +109,50 @@ def register_cli(app: Flask) -> None:
         elif run_id is not None:
             click.echo(f"Campagne n° {run_id} enregistrée.")
 
+    @app.cli.command("simulate")
+    @click.argument("territory")
+    @click.option("--days", type=click.IntRange(30, 730), default=365, show_default=True,
+                  help="nombre de jours simulés")
+    @click.option("--seed", type=int, default=1, show_default=True,
+                  help="graine du tirage (même graine, même résultat)")
+    @click.option("--weights", default="", help="règles proposées, ex. ald=250,waiting_guarantee_days=120")
+    @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, writable=True),
+                  help="écrire aussi le tableau en CSV")
+    def simulate(territory: str, days: int, seed: int, weights: str, csv_path: str | None) -> None:
+        """Compare allocation rules on a simulated period of a territory (nothing is saved)."""
+        import csv
+
+        from guichet.assignment import scenario, simulator
+
+        try:
+            changes = simulator.parse_changes(weights)
+        except ValueError as exc:
+            fail(f"--weights : {exc}")
+            return
+        sessionmaker = current_app.extensions["guichet"]["sessionmaker"]
+        with sessionmaker() as db:
+            try:
+                place = geo.find_territory(db, territory)
+            except geo.UnknownTerritory as exc:
+                fail(str(exc))
+                return
+            world = scenario.scenario_for(db, place, now=app_now())
+            db.rollback()
+        sim = simulator.simulate(world, days=days, seed=seed, proposed=changes)
+        click.echo(f"Simulation des règles — {world.territory}, {days} jours, graine {seed}")
+        for line in simulator.assumptions(sim):
+            click.echo(f"  {line}")
+        click.echo("")
+        click.echo(simulator.text_table(sim))
+        click.echo("")
+        click.echo(f"Temps de calcul : {sim.seconds:.2f} s ({sim.solves} résolutions du moteur)".replace(".", ","))
+        if csv_path:
+            with open(csv_path, "w", newline="", encoding="utf-8") as handle:
+                writer = csv.writer(handle, delimiter=";")
+                writer.writerow(simulator.CSV_HEADERS)
+                writer.writerows(simulator.csv_rows(sim))
+            click.echo(f"Tableau écrit dans {csv_path}.")
+
     @app.cli.command("create-territory")
     @click.argument("name")
     @click.argument("insee_codes", nargs=-1)
