@@ -93,6 +93,7 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(level: str = "INFO") -> logging.Handler:
     """Send the ``guichet`` loggers to stderr as JSON lines (once per process)."""
     logger = logging.getLogger("guichet")
+    logger.setLevel(level)
     for handler in logger.handlers:
         if handler.get_name() == _HANDLER_NAME:
             return handler

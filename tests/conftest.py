@@ -160,6 +160,7 @@ def create_test_app(sessions: sessionmaker[Session] | None, database_url: str, *
 
     settings = {
         "REDIS_URL": TEST_REDIS_URL,
+        "LOG_LEVEL": "WARNING",  # one line per request is noise here; tests/web/test_logs.py reads them
         "RATE_LIMIT_KEY_PREFIX": RATE_LIMIT_TEST_PREFIX,
         "TESTING": True,
         "DATABASE_URL": database_url,

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, render_template
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import SecurityError
 
 from guichet import vocabulary
 from guichet.clock import Clock, system_clock
@@ -147,6 +148,9 @@ def _register_errors(app: Flask) -> None:
     }
 
     def handler(exc: Any) -> tuple[str, int]:
+        if isinstance(exc, SecurityError):
+            # a Host this service does not answer for (production): no page, no link built for it
+            return "Adresse du service inconnue.", 400
         code = getattr(exc, "code", 500) or 500
         title, text = messages.get(code, messages[500])
         return render_template("errors/error.html", title=title, text=text, code=code), code

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, flash, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import LoginManager, current_user, logout_user
+from flask_login import LoginManager, current_user, login_user, logout_user
 
 from guichet.models import Role, User
 from guichet.web.access import audit_denied
@@ -78,15 +79,48 @@ admin_required = role_required(Role.ADMIN)
 doctor_required = role_required(Role.DOCTOR)
 
 
+def start_session(user: User) -> None:
+    """Sign `user` in on a brand-new session (nothing from before survives) and start its clocks."""
+    session.clear()
+    login_user(SessionUser(user))
+    now = request_now().timestamp()
+    session["last_seen"] = session["signed_in_at"] = now
+
+
+def _end_session(message: str) -> ResponseReturnValue:
+    logout_user()
+    session.clear()
+    flash(message, "info")
+    return redirect(url_for("auth.login", next=request.path))
+
+
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
 
 
+def trusted_hosts(config: Mapping[str, Any]) -> list[str]:
+    """The host names this service answers for: BASE_URL's, plus ALLOWED_HOSTS (comma-separated)."""
+    hosts = [urlsplit(str(config["BASE_URL"])).hostname or ""]
+    hosts += [h.strip() for h in str(config.get("ALLOWED_HOSTS") or "").split(",") if h.strip()]
+    return [h for h in hosts if h]
+
+
+def _harden_for_production(app: Flask) -> None:
+    # In production these are not settings: a request for another host (a forged Host header)
+    # gets a 400, cookies travel over HTTPS only and browsers are told to stay on HTTPS.
+    if app.config.get("ENV") != "production":
+        return
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
+    app.config["SESSION_COOKIE_SECURE"] = True
+
+
 def init_security(app: Flask) -> None:
     login_manager.init_app(app)
+    _harden_for_production(app)
     idle = timedelta(minutes=int(app.config["IDLE_TIMEOUT_MINUTES"]))
+    lifetime = timedelta(hours=int(app.config["SESSION_MAX_HOURS"]))
     app.config["PERMANENT_SESSION_LIFETIME"] = idle
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
@@ -97,11 +131,14 @@ def init_security(app: Flask) -> None:
         session.permanent = True
         now = request_now().timestamp()
         last = session.get("last_seen")
-        if "_user_id" in session and last is not None and now - float(last) > idle.total_seconds():
-            logout_user()
-            session.clear()
-            flash("Votre session a expiré après une période d'inactivité. Reconnectez-vous.", "info")
-            return redirect(url_for("auth.login", next=request.path))
+        signed_in = session.get("signed_in_at")
+        if "_user_id" in session:
+            if last is not None and now - float(last) > idle.total_seconds():
+                return _end_session("Votre session a expiré après une période d'inactivité. Reconnectez-vous.")
+            # an absolute limit too: a stolen session cookie kept busy does not live for ever
+            if signed_in is None or now - float(signed_in) > lifetime.total_seconds():
+                return _end_session("Par sécurité, une session dure au plus "
+                                    f"{int(lifetime.total_seconds() // 3600)} heures. Reconnectez-vous.")
         session["last_seen"] = now
         return None
 

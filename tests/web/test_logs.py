@@ -26,8 +26,12 @@ def log_lines():
     handler = next(h for h in logging.getLogger("guichet").handlers if h.get_name() == "guichet-json")
     stream = io.StringIO()
     previous = handler.setStream(stream)
+    logger = logging.getLogger("guichet")
+    level = logger.level
+    logger.setLevel(logging.INFO)
     yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
     handler.setStream(previous)
+    logger.setLevel(level)
 
 
 @pytest.fixture

@@ -4,28 +4,21 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from guichet.accounts import audit, users
 from guichet.models import Role
 from guichet.web.access import current_user_record
 from guichet.web.auth.blueprint import bp
 from guichet.web.auth.forms import ForgotPasswordForm, LoginForm, SetPasswordForm
-from guichet.web.links import external_url
+from guichet.web.links import external_url, safe_local_path
 from guichet.web.ratelimit import client_ip, limiter
-from guichet.web.security import SessionUser
+from guichet.web.security import start_session
 from guichet.web.session import get_session, request_now
 
 
 def home_for(role: str) -> str:
     return url_for("doctors.home") if role == Role.DOCTOR else url_for("staff.dashboard")
-
-
-def _safe_next(target: str | None) -> str | None:
-    # only local paths: never redirect a freshly signed-in user to another site
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return None
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
@@ -53,10 +46,8 @@ def login() -> ResponseReturnValue:
             form.password.errors = [str(exc)]
         else:
             db.commit()
-            next_url = _safe_next(request.args.get("next"))
-            session.clear()  # a new session on login: nothing from before survives
-            login_user(SessionUser(user))
-            session["last_seen"] = request_now().timestamp()
+            next_url = safe_local_path(request.args.get("next"))
+            start_session(user)
             return redirect(next_url or home_for(user.role))
     return render_template("auth/login.html", form=form)
 

@@ -1,0 +1,69 @@
+"""Findings of the outside review, each reproduced: redirects, hosts, cookies, session lifetime."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import create_test_app
+from tests.factories import PASSWORD, login
+
+
+@pytest.mark.parametrize("target", [
+    "/%09/evil.example/", "/%0A/x", "/%0D%0ALocation:%20https://evil.example", "//evil.example",
+    "/%5Cevil.example", "https://evil.example/", "javascript:alert(1)", "evil.example", "/\t/evil.example",
+])
+def test_login_never_redirects_off_site_nor_fails(client, factory, target):
+    user = factory.user("staff")
+    response = client.post(f"/connexion?next={target}", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/coordination/"
+
+
+def test_login_goes_back_to_a_local_page(client, factory):
+    user = factory.user("staff")
+    response = client.post("/connexion?next=/coordination/demandes?page=2",
+                           data={"email": user.email, "password": PASSWORD})
+    assert response.headers["Location"] == "/coordination/demandes?page=2"
+
+
+@pytest.fixture
+def production_app(sessions, database_url, clock):
+    return create_test_app(sessions, database_url, clock=clock, ENV="production", SERVER_NAME=None,
+                           BASE_URL="https://guichet.cpts.example", ALLOWED_HOSTS="10.0.0.5",
+                           SESSION_COOKIE_SECURE=False)
+
+
+def test_production_refuses_other_hosts(production_app):
+    client = production_app.test_client()
+    assert client.get("/", headers={"Host": "evil.example"}).status_code == 400
+    assert client.post("/mot-de-passe-oublie", data={"email": "a@b.fr"},
+                       headers={"Host": "evil.example"}).status_code == 400
+    assert client.get("/", headers={"Host": "guichet.cpts.example"}).status_code == 200
+    assert client.get("/", headers={"Host": "10.0.0.5:8000"}).status_code == 200
+
+
+def test_production_forces_secure_cookies_and_hsts(production_app, factory):
+    client = production_app.test_client()
+    user = factory.user("staff")
+    response = client.post("/connexion", data={"email": user.email, "password": PASSWORD},
+                           headers={"Host": "guichet.cpts.example"}, base_url="https://guichet.cpts.example")
+    assert "Secure" in response.headers["Set-Cookie"]
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_development_keeps_any_host(client):
+    assert client.get("/", headers={"Host": "localhost:5000"}).status_code in (200, 404)
+
+
+def test_a_busy_session_still_ends_after_twelve_hours(sessions, database_url, factory, clock):
+    app = create_test_app(sessions, database_url, clock=clock)
+    client = app.test_client()
+    login(client, factory.user("staff"))
+    for _ in range(12 * 3):  # active every 20 minutes for 12 hours
+        clock.advance(minutes=20)
+        assert client.get("/coordination/").status_code == 200
+    clock.advance(minutes=20)
+    response = client.get("/coordination/")
+    assert response.status_code == 302 and "/connexion" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "une session dure au plus 12 heures" in page
