@@ -114,3 +114,31 @@ def test_every_patient_page_and_message_says_how_to_reach_the_cpts_and_the_116_1
     text, html = notifications.render(message.template, dict(message.context))
     for body in (text, html):
         assert "04 75 99 00 00" in body and "contact@cpts.example" in body and "116 117" in body
+
+
+# --- triage never delays an emergency; every error at once ----------------------------
+
+
+def test_a_single_yes_leads_to_the_15_whatever_is_left_unanswered_and_stores_nothing(client, db):
+    from tests.web.test_public_mt import counts
+
+    before = counts(db)
+    response = client.post("/demande/soins-non-programmes", data={"chest_pain": "yes"})
+    html = html_of(response)
+    assert response.status_code == 200 and "Appelez le 15" in html and "erreur" not in html
+    assert counts(db) == before
+    suicide = html_of(client.post("/demande/soins-non-programmes", data={"suicide": "yes"}))
+    assert "3114" in suicide
+
+
+def test_form_errors_and_rule_errors_show_together_in_one_submission(client, db, factory):
+    from tests.web.test_public_mt import counts, mt_form
+
+    factory.territory(insee=("38185",))
+    before = counts(db)
+    # a missing first name (the form's check) and a relative without their name (the intake rule)
+    response = client.post("/demande/medecin-traitant",
+                           data=mt_form(first_names="", filled_by="relative", proxy_relation="fille"))
+    html = html_of(response)
+    assert 'id="first_names-error"' in html and 'id="proxy_name-error"' in html
+    assert counts(db) == before

@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from wtforms.validators import ValidationError
 
 from guichet.doctors.practice import practice_context
 from guichet.identifiers import InvalidIdentifier
@@ -69,8 +70,11 @@ def _submit(form: Any, kind: str, template: str) -> ResponseReturnValue:
         located = locate_commune(form, db, final=final)
     except intake.OutOfTerritory as exc:
         return render_template("public/out_of_territory.html", kind=kind, commune=exc.commune_name)
-    if not final or not (valid and located):
-        return render_template(template, form=form, looked_up=not final)
+    if not final:
+        return render_template(template, form=form, looked_up=True)
+    if not (valid and located):
+        _add_rule_errors(form, kind)
+        return render_template(template, form=form)
     _count_submission()
     submit = intake.submit_mt_request if kind == "mt" else intake.submit_snp_request
     try:
@@ -91,6 +95,16 @@ def _submit(form: Any, kind: str, template: str) -> ResponseReturnValue:
     return redirect(url_for("public.confirmation", token=req.tracking_token))
 
 
+def _add_rule_errors(form: Any, kind: str) -> None:
+    """Add the intake rules' messages to the form's own, so that every error shows at once."""
+    check = intake.check_mt if kind == "mt" else intake.check_snp
+    try:
+        data = form.to_data()
+    except (ValueError, ValidationError):
+        return  # an answer the form could not even read: its own message says so
+    form.apply_errors(check(data, request_now()))
+
+
 @bp.route("/demande/medecin-traitant", methods=["GET", "POST"])
 def mt_request() -> ResponseReturnValue:
     form = MtRequestForm()
@@ -102,11 +116,12 @@ def mt_request() -> ResponseReturnValue:
 @bp.route("/demande/soins-non-programmes", methods=["GET", "POST"])
 def snp_triage() -> ResponseReturnValue:
     form = SnpTriageForm()
+    if request.method == "POST" and form.has_red_flag():
+        # one "yes" is enough, whatever is left unanswered (and even with a stale CSRF token):
+        # nothing is stored, a vital emergency goes to the 15, not to a waiting list
+        session.pop("snp_triage", None)
+        return render_template("public/call_15.html", suicide=form["suicide"].data == "yes")
     if form.validate_on_submit():
-        if form.has_red_flag():
-            # nothing is stored: a vital emergency goes to the 15, not to a waiting list
-            session.pop("snp_triage", None)
-            return render_template("public/call_15.html", suicide=form["suicide"].data == "yes")
         session["snp_triage"] = request_now().timestamp()
         return redirect(url_for("public.snp_request"))
     return render_template("public/snp_triage.html", form=form)
