@@ -1,14 +1,19 @@
 """The one place where request and proposal statuses change.
 
 Every status change goes through `change_request_status` or `change_proposal_status`,
-which refuse an illegal transition and write the request's history.
+which refuse an illegal transition and write the request's history. Both first move the
+row in the database with a conditional UPDATE (… WHERE status = the status this session
+read): of two concurrent changes (a double click, a GP declining while the proposal
+expires), the second waits for the first's row lock, then finds the status moved on and
+raises IllegalTransition instead of overwriting it.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.orm import Session
+from sqlalchemy import update
+from sqlalchemy.orm import Session, object_session
 
 from guichet.models import Proposal, RequestEvent
 from guichet.models.patients import OPEN_REQUEST_STATUSES, PatientRequest, RequestKind, RequestStatus
@@ -119,6 +124,8 @@ def change_request_status(
     current = request.status
     if target not in allowed_request_targets(request.kind, current):
         raise IllegalTransition(f"Demande {request.reference}", current, target)
+    if not _claim(db, request, current, target):
+        raise IllegalTransition(f"Demande {request.reference}", request.status, target)
     request.status = target
     request.status_changed_dt = now
     if target == S.WAITING and current in (S.SUBMITTED, S.TO_CONTACT):
@@ -154,6 +161,9 @@ def change_proposal_status(
     current = proposal.status
     if target not in PROPOSAL_TRANSITIONS.get(current, set()):
         raise IllegalTransition(f"Proposition n° {proposal.id}", current, target)
+    db = object_session(proposal)
+    if db is not None and not _claim(db, proposal, current, target):
+        raise IllegalTransition(f"Proposition n° {proposal.id}", proposal.status, target)
     proposal.status = target
     if target == "approved":
         proposal.approved_dt = now
@@ -165,3 +175,22 @@ def change_proposal_status(
             proposal.decline_reason = reason
     elif target == "cancelled":
         proposal.cancel_reason = reason
+
+
+def _claim(db: Session, row: PatientRequest | Proposal, current: str, target: str) -> bool:
+    """Move a stored row from `current` to `target` in the database, or reload it and say no.
+
+    Under READ COMMITTED the UPDATE waits for a concurrent transaction holding the row,
+    then re-reads its status: only one of two racing changes matches.
+    """
+    if row.id is None:
+        return True  # not flushed yet: nobody else can see it
+    model = type(row)
+    result = db.execute(
+        update(model).where(model.id == row.id, model.status == current).values(status=target)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 1:  # type: ignore[attr-defined]
+        return True
+    db.refresh(row)
+    return False

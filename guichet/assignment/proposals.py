@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from guichet.doctors import capacity
@@ -70,17 +70,8 @@ def create_draft(
 def approve_and_send(db: Session, proposal: Proposal, *, now: datetime, user_id: int | None = None) -> None:
     """Approve a draft: take one of the GP's places, tell the GP, and mark the request proposed."""
     request = proposal.request
-    # Claim the draft in the database first: of two coordinators approving the same
-    # draft at once, the second finds it no longer "proposed" and stops here.
-    claimed = db.execute(
-        update(Proposal)
-        .where(Proposal.id == proposal.id, Proposal.status == "proposed")
-        .values(status="approved")
-        .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        db.refresh(proposal)
-        raise IllegalTransition(f"Proposition n° {proposal.id}", proposal.status, "approved")
+    # The workflow claims the draft in the database first: of two coordinators approving
+    # the same draft at once, the second finds it no longer "proposed" and stops here.
     change_proposal_status(proposal, "approved", now=now)
     proposal.approved_by_id = user_id
     if proposal.declaration_id is not None:

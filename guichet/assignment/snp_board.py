@@ -66,7 +66,12 @@ def book(db: Session, territory: Territory, request_id: int, slot_id: int, *, us
     availability) or slots.SlotUnavailable (booked meanwhile, cancelled or past).
     """
     request, _ = _check(db, territory, request_id, slot_id, now)
-    slot = slots.book(db, slot_id, request, now=now, user_id=user.id if user else None)
+    try:
+        slot = slots.book(db, slot_id, request, now=now, user_id=user.id if user else None)
+    except IntegrityError as exc:
+        # another coordinator booked this request into another slot at the same instant
+        # (slots.request_id is unique); the caller rolls back
+        raise BoardError("Cette demande vient de recevoir un autre créneau.") from exc
     audit.record(db, "snp.book", now=now, user_id=user.id if user else None, object_type="patient_request",
                  object_id=request.id, territory_id=territory.id, slot=slot_id)
     db.flush()
@@ -88,10 +93,6 @@ def book_many(db: Session, territory: Territory, pairs: Iterable[tuple[int, int]
                 book(db, territory, request_id, slot_id, user=user, now=now)
         except (BoardError, slots.SlotUnavailable, IllegalTransition) as exc:
             report.failed.append((request_id, slot_id, str(exc)))
-            continue
-        except IntegrityError:
-            # the request got another slot at the same instant (slots.request_id is unique)
-            report.failed.append((request_id, slot_id, "Cette demande vient de recevoir un autre créneau."))
             continue
         report.booked.append((request_id, slot_id))
     db.flush()

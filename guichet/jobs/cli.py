@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import OperationalError
 
 from guichet.cli import app_now
 from guichet.jobs import registry
@@ -16,6 +18,8 @@ from guichet.timeutil import to_paris
 
 jobs_group = AppGroup("jobs", help="Tâches planifiées : liste, exécution unique, planificateur.")
 
+DATABASE_LOST = ("La base de données est injoignable (connexion perdue ou serveur arrêté) : "
+                 "la tâche n'a pas pu aller au bout ; elle reprendra à sa prochaine exécution.")
 OUTCOME_LABELS = {"running": "en cours", "success": "réussie", "failure": "échec",
                   "skipped": "ignorée (déjà en cours ailleurs)"}
 
@@ -60,6 +64,9 @@ def run_once(job_id: str) -> None:
     except UnknownJob as exc:
         click.secho(str(exc), fg="red", err=True)
         sys.exit(2)
+    except OperationalError:
+        click.secho(DATABASE_LOST, fg="red", err=True)
+        sys.exit(1)
     counts = ", ".join(f"{k} = {v}" for k, v in result.summary.items()) or "rien à faire"
     click.echo(f"{job_id} : {OUTCOME_LABELS.get(result.outcome, result.outcome)} ({counts}).")
     if result.outcome == "failure":
@@ -77,9 +84,17 @@ def run_scheduler() -> None:
     except SettingsError as exc:
         click.secho(str(exc), fg="red", err=True)
         sys.exit(1)
+    def stop(signum: int, _frame: object) -> None:
+        # systemd and containers stop with SIGTERM: no new run starts, a run in progress
+        # finishes its own transaction before the process exits
+        click.echo("Arrêt demandé : les tâches en cours se terminent, aucune autre ne démarre.")
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
     click.echo(f"Planificateur démarré ({len(registry.JOBS)} tâches, fuseau {registry.TIMEZONE}). "
-               "Arrêt : Ctrl-C.")
+               "Arrêt : Ctrl-C ou SIGTERM.")
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
-        click.echo("Planificateur arrêté.")
+        pass
+    click.echo("Planificateur arrêté.")

@@ -150,7 +150,15 @@ def build_scheduler(settings: Mapping[str, Any], sessions: sessionmaker[Session]
 
 def run_scheduled(job_id: str, sessions: sessionmaker[Session], clock: Clock, *,
                   settings: Mapping[str, Any]) -> None:
-    """What the scheduler calls: run the job at the app clock's "now" when it fires."""
-    from guichet.jobs.runner import run_job
+    """What the scheduler calls: run the job at the app clock's "now" when it fires.
 
-    run_job(job_id, sessions, clock(), settings=settings)
+    A database that went away is one log line, not a traceback: the next firing retries.
+    """
+    from sqlalchemy.exc import OperationalError
+
+    from guichet.jobs.runner import log, run_job
+
+    try:
+        run_job(job_id, sessions, clock(), settings=settings)
+    except OperationalError:
+        log.error("job %s: database unreachable, the next run will try again", job_id)

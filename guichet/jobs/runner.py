@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from guichet.jobs.registry import JOBS, JobSpec
@@ -27,6 +28,8 @@ from guichet.logs import safe_error
 from guichet.models import JobRun
 
 log = logging.getLogger("guichet.jobs")
+#: the error recorded on a run its process never finished (killed, or the database went away)
+INTERRUPTED = "interrupted: the process stopped before the end of the run"
 
 
 @dataclass
@@ -82,10 +85,18 @@ def advisory_lock(sessions: sessionmaker[Session], job_id: str) -> Iterator[bool
             yield acquired
         finally:
             if acquired:
-                conn.execute(select(func.pg_advisory_unlock(key)))
-                conn.commit()
+                _unlock(conn, key)
     finally:
         conn.close()
+
+
+def _unlock(conn: Connection, key: int) -> None:
+    try:
+        conn.execute(select(func.pg_advisory_unlock(key)))
+        conn.commit()
+    except SQLAlchemyError:
+        # the connection died (database restart): the server already dropped its locks
+        conn.invalidate()
 
 
 def _record(sessions: sessionmaker[Session], run: JobRun) -> int:
@@ -123,6 +134,7 @@ def run_job(
                                               outcome="skipped", summary={}))
             log.info("job skipped: another process holds its lock", extra={"job_id": job_id, "outcome": "skipped"})
             return RunResult(job_id, "skipped", run_id)
+        close_interrupted_runs(sessions, job_id, now=start)
         run = JobRun(job_id=job_id, started_dt=start, outcome="running", summary={})
         run.id = _record(sessions, run)
         clock = time.monotonic()
@@ -143,6 +155,35 @@ def run_job(
         run.finished_dt = start + timedelta(seconds=time.monotonic() - clock)
         _record(sessions, run)
         return RunResult(job_id, outcome, run.id, run.summary, error)
+
+
+def close_interrupted_runs(sessions: sessionmaker[Session], job_id: str, *, now: datetime) -> int:
+    """Close the job's runs left "running" by a process that died; return how many.
+
+    Called once this process holds the job's lock: no other run of it can be alive.
+    """
+    with sessions.begin() as db:
+        closed = db.execute(
+            update(JobRun)
+            .where(JobRun.job_id == job_id, JobRun.outcome == "running")
+            .values(outcome="failure", finished_dt=now, error=INTERRUPTED)
+            .execution_options(synchronize_session=False)
+        )
+        count = int(closed.rowcount)  # type: ignore[attr-defined]
+    if count:
+        log.warning("job %s: %d interrupted run(s) closed", job_id, count)
+    return count
+
+
+def purge_runs(db: Session, *, now: datetime, days: int) -> int:
+    """Delete runs older than `days`, keeping each job's latest (the health check reads it)."""
+    latest = select(func.max(JobRun.id)).group_by(JobRun.job_id)
+    deleted = db.execute(
+        delete(JobRun)
+        .where(JobRun.started_dt < now - timedelta(days=days), JobRun.id.not_in(latest))
+        .execution_options(synchronize_session=False)
+    )
+    return int(deleted.rowcount)  # type: ignore[attr-defined]
 
 
 def last_runs(db: Session) -> dict[str, JobRun]:

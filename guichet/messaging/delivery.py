@@ -1,25 +1,33 @@
 """Deliver the outbox by SMTP, with retries and exponential backoff; printed letters.
 
-Each message is sent and marked sent in its own transaction, so a crash mid-way never
-sends again what was already delivered. A transient failure (server down, 4xx) adds an
-attempt and waits MAIL_RETRY_BASE_SECONDS × 2^(attempts − 1) (capped); after
-MAIL_MAX_ATTEMPTS, or at once on a permanent 5xx refusal, the message is "failed" and
-shown to the coordinators. Errors keep the exception class and SMTP code only: never
-an address or a body. Letters (patients without e-mail) are never sent: staff print
-them and mark them printed.
+Delivery is at most once per message, even across crashes: each message is first
+claimed (status "sending", committed), then handed to SMTP outside any transaction,
+then marked sent. Two deliverers never send the same message (the claim is a
+conditional UPDATE). A crash between the SMTP conversation and the mark leaves the
+message "sending": it is tried again only after MAIL_SENDING_STALE_SECONDS, with the
+same Message-ID, so that the rare duplicate is recognisable by the mail client. A
+database connection lost right after the SMTP send is waited for (a restart takes
+seconds) before giving up. A transient failure (server down, 4xx) adds an attempt and
+waits MAIL_RETRY_BASE_SECONDS × 2^(attempts − 1) (capped); after MAIL_MAX_ATTEMPTS, or
+at once on a permanent 5xx refusal, the message is "failed" and shown to the
+coordinators. Errors keep the exception class and SMTP code only: never an address or
+a body. Letters (patients without e-mail) are never sent: staff print them and mark
+them printed.
 """
 
 from __future__ import annotations
 
 import smtplib
 import ssl
+import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from guichet.accounts import audit
@@ -44,7 +52,8 @@ def build_message(notification: Notification, settings: Mapping[str, Any]) -> Em
     message["Subject"] = notification.subject
     message["Date"] = format_datetime(notification.created_dt)
     domain = str(settings["MAIL_FROM"]).rpartition("@")[2].strip(" >") or "guichet.invalid"
-    message["Message-ID"] = make_msgid(idstring=f"n{notification.id}", domain=domain)
+    # the same on every attempt: a message re-sent after a crash is recognisable as one
+    message["Message-ID"] = f"<guichet.n{notification.id}@{domain}>"
     # no out-of-office replies to a no-reply address
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text)
@@ -79,15 +88,57 @@ def _error_text(exc: BaseException) -> tuple[str, bool]:
     return text, bool(code and 500 <= code < 600)
 
 
+def _is_due(now: datetime) -> Any:
+    """Pending and due, or claimed by a deliverer that died (its claim has run out)."""
+    return (Notification.channel == "email") & Notification.status.in_(("pending", "sending")) & (
+        Notification.next_attempt_dt <= now)
+
+
 def due_ids(db: Session, *, now: datetime, limit: int) -> list[int]:
     query = (
         select(Notification.id)
-        .where(Notification.channel == "email", Notification.status == "pending",
-               Notification.next_attempt_dt <= now)
+        .where(_is_due(now))
         .order_by(Notification.next_attempt_dt, Notification.id)
         .limit(limit)
     )
     return list(db.scalars(query))
+
+
+def _claim(sessions: sessionmaker[Session], notification_id: int, *, now: datetime,
+           settings: Mapping[str, Any]) -> Notification | None:
+    """Mark the message "sending" and commit, or None when another deliverer has it."""
+    stale = timedelta(seconds=int(settings.get("MAIL_SENDING_STALE_SECONDS", 900)))
+    with sessions.begin() as db:
+        claimed = db.execute(
+            update(Notification)
+            .where(Notification.id == notification_id, _is_due(now))
+            .values(status="sending", next_attempt_dt=now + stale)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        return db.get(Notification, notification_id)
+
+
+def _settle(sessions: sessionmaker[Session], notification_id: int, values: dict[str, Any],
+            *, patience_seconds: float) -> None:
+    """Record the outcome of a claimed message; wait for a database that is restarting.
+
+    After a successful send, giving up here would send the message again later: retry
+    on a lost connection for `patience_seconds` before letting the error go up.
+    """
+    deadline = time.monotonic() + patience_seconds
+    while True:
+        try:
+            with sessions.begin() as db:
+                db.execute(update(Notification)
+                           .where(Notification.id == notification_id, Notification.status == "sending")
+                           .values(**values).execution_options(synchronize_session=False))
+            return
+        except OperationalError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(1)
 
 
 def deliver_due(sessions: sessionmaker[Session], *, now: datetime,
@@ -96,51 +147,45 @@ def deliver_due(sessions: sessionmaker[Session], *, now: datetime,
 
     Raises nothing for SMTP trouble: it is recorded on the message. A connection
     failure stops the run (the server is down: the others wait for the next run).
+    Raises sqlalchemy.exc.OperationalError when the database stays unreachable.
     """
     counts = {"sent": 0, "retried": 0, "failed": 0}
     max_attempts = int(settings.get("MAIL_MAX_ATTEMPTS", 8))
+    patience = float(settings.get("MAIL_DATABASE_PATIENCE_SECONDS", 60))
     with sessions() as db:
         ids = due_ids(db, now=now, limit=int(settings.get("MAIL_BATCH_SIZE", 200)))
     smtp: smtplib.SMTP | None = None
     try:
         for notification_id in ids:
-            with sessions.begin() as db:
-                query = select(Notification).where(Notification.id == notification_id)
-                if db.get_bind().dialect.name == "postgresql":
-                    # two deliverers never send the same message: the second skips it
-                    query = query.with_for_update(skip_locked=True)
-                notification = db.scalar(query)
-                if notification is None or notification.status != "pending" or \
-                        notification.next_attempt_dt > now:
-                    continue
-                stop = False
-                try:
-                    message = build_message(notification, settings)
-                    if smtp is None:
-                        smtp = open_smtp(settings)
-                    smtp.send_message(message)
-                except (smtplib.SMTPException, OSError) as exc:
-                    text, permanent = _error_text(exc)
-                    notification.attempts += 1
-                    notification.last_error = text
-                    if permanent or notification.attempts >= max_attempts:
-                        notification.status = "failed"
-                        counts["failed"] += 1
-                    else:
-                        notification.next_attempt_dt = now + backoff(notification.attempts, settings)
-                        counts["retried"] += 1
-                    # the connection is unusable or refused: the others wait for the next run
-                    stop = not isinstance(exc, (smtplib.SMTPRecipientsRefused,
-                                                smtplib.SMTPDataError))
-                    if stop and smtp is not None:
-                        _close(smtp)
-                        smtp = None
+            notification = _claim(sessions, notification_id, now=now, settings=settings)
+            if notification is None:
+                continue
+            stop = False
+            try:
+                message = build_message(notification, settings)
+                if smtp is None:
+                    smtp = open_smtp(settings)
+                smtp.send_message(message)
+            except (smtplib.SMTPException, OSError) as exc:
+                text, permanent = _error_text(exc)
+                attempts = notification.attempts + 1
+                values: dict[str, Any] = {"attempts": attempts, "last_error": text}
+                if permanent or attempts >= max_attempts:
+                    values["status"] = "failed"
+                    counts["failed"] += 1
                 else:
-                    notification.status = "sent"
-                    notification.sent_dt = now
-                    notification.attempts += 1
-                    notification.last_error = None
-                    counts["sent"] += 1
+                    values.update(status="pending", next_attempt_dt=now + backoff(attempts, settings))
+                    counts["retried"] += 1
+                # the connection is unusable or refused: the others wait for the next run
+                stop = not isinstance(exc, (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError))
+                if stop and smtp is not None:
+                    _close(smtp)
+                    smtp = None
+            else:
+                values = {"status": "sent", "sent_dt": now, "attempts": notification.attempts + 1,
+                          "last_error": None}
+                counts["sent"] += 1
+            _settle(sessions, notification_id, values, patience_seconds=patience)
             if stop:
                 break
     finally:

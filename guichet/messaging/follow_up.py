@@ -139,7 +139,9 @@ def expire_proposals(db: Session, *, now: datetime) -> int:
     The GP is not excluded for this patient: only a decline excludes.
     """
     today = paris_today(now)
-    query = select(Proposal).where(Proposal.status == "sent", Proposal.answer_due_date < today)
+    # a proposal a GP is answering right now is left to them (locked rows are skipped)
+    query = (select(Proposal).where(Proposal.status == "sent", Proposal.answer_due_date < today)
+             .with_for_update(skip_locked=True))
     count = 0
     for proposal in db.scalars(query.order_by(Proposal.id)).all():
         proposals.expire(db, proposal, now=now)

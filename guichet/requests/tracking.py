@@ -201,6 +201,18 @@ def withdraw(db: Session, request: PatientRequest, *, now: datetime) -> None:
 
     Raises TrackingError when the request is already closed.
     """
+    from guichet.assignment import proposals
+
+    # Lock the open proposals, then the request, in the order a GP's answer takes them: a
+    # withdrawal racing an acceptance waits for it (no deadlock), then sees where it left things.
+    open_proposals = db.scalars(
+        select(Proposal).where(
+            Proposal.request_id == request.id,
+            Proposal.status.in_(("proposed", "approved", "sent", "accepted")),
+        ).with_for_update().execution_options(populate_existing=True)
+    ).all()
+    if request.id is not None:
+        db.refresh(request, with_for_update=True)
     if not can_withdraw(request):
         raise TrackingError("Cette demande est déjà close.")
     if request.status == S.BOOKED:
@@ -208,14 +220,6 @@ def withdraw(db: Session, request: PatientRequest, *, now: datetime) -> None:
 
         slots.release_for_request(db, request, now=now)
     change_request_status(db, request, S.WITHDRAWN, now=now, actor="patient", reason="withdrawn")
-    from guichet.assignment import proposals
-
-    open_proposals = db.scalars(
-        select(Proposal).where(
-            Proposal.request_id == request.id,
-            Proposal.status.in_(("proposed", "approved", "sent", "accepted")),
-        )
-    )
     for proposal in open_proposals:
         # the GP's place comes back at once; the request, already withdrawn, is not requeued
         proposals.cancel(db, proposal, now=now, reason="patient_withdrew")

@@ -198,3 +198,119 @@ def test_ten_patients_submitting_at_once_are_all_stored_with_distinct_numbers(pg
         stored = sorted(db.scalars(select(PatientRequest.reference).where(
             PatientRequest.reference.in_(references))))
     assert stored == sorted(references) and len(set(stored)) == 10
+
+
+# --- a GP's answer racing another change of the same proposal ------------------------------
+
+
+def sent_proposal(maker: sessionmaker[Session]) -> tuple[int, int, int]:
+    """(proposal id, declaration id, request id) of a proposal sent to a GP with 5 places."""
+    with maker.begin() as db:
+        f = Factory(db, now=NOW)
+        territory = f.territory()
+        doctor = f.doctor(territory=territory)
+        decl = f.declaration(doctor, new_patients=5)
+        request = f.request(patient=f.patient(territory=territory))
+        draft = proposals.create_draft(db, request, doctor, now=NOW, declaration_id=decl.id)
+        proposals.approve_and_send(db, draft, now=NOW)
+        return draft.id, decl.id, request.id
+
+
+def on_proposal(proposal_id: int, change: Callable[[Session, Proposal], object]) -> Callable[[Session], object]:
+    def action(db: Session) -> object:
+        proposal = db.get(Proposal, proposal_id)
+        assert proposal is not None
+        return change(db, proposal)
+    return action
+
+
+def decline(db: Session, proposal: Proposal) -> object:
+    return proposals.decline(db, proposal, now=NOW, reason="double clic")
+
+
+def accept(db: Session, proposal: Proposal) -> object:
+    return proposals.accept(db, proposal, now=NOW)
+
+
+def committed(maker: sessionmaker[Session], decl_id: int) -> int:
+    with maker() as db:
+        return db.get(CapacityDeclaration, decl_id).committed
+
+
+def test_a_double_click_on_decline_gives_the_place_back_once(pg_sessions):
+    proposal_id, decl_id, _ = sent_proposal(pg_sessions)
+    results = race(pg_sessions, on_proposal(proposal_id, decline), on_proposal(proposal_id, decline))
+    assert sorted(type(r).__name__ for r in results) == ["IllegalTransition", "NoneType"], results
+    assert committed(pg_sessions, decl_id) == 0
+
+
+def test_decline_racing_accept_leaves_one_answer_and_the_right_capacity(pg_sessions):
+    proposal_id, decl_id, request_id = sent_proposal(pg_sessions)
+    results = race(pg_sessions, on_proposal(proposal_id, decline), on_proposal(proposal_id, accept))
+    assert sorted(type(r).__name__ for r in results) == ["IllegalTransition", "NoneType"], results
+    from guichet.models import PatientRequest
+
+    with pg_sessions() as db:
+        status = db.get(Proposal, proposal_id).status
+        request_status = db.get(PatientRequest, request_id).status
+    expected = {"accepted": (1, "matched"), "declined": (0, "waiting")}[status]
+    assert (committed(pg_sessions, decl_id), request_status) == expected
+
+
+def test_decline_racing_expiry_gives_the_place_back_once(pg_sessions):
+    from datetime import timedelta
+
+    from guichet.messaging import follow_up
+
+    proposal_id, decl_id, _ = sent_proposal(pg_sessions)
+    results = race(pg_sessions, on_proposal(proposal_id, decline),
+                   lambda db: follow_up.expire_proposals(db, now=NOW + timedelta(days=30)))
+    with pg_sessions() as db:
+        status = db.get(Proposal, proposal_id).status
+    # whoever came first wins; the other one changes nothing
+    assert type(results[0]).__name__ == {"declined": "NoneType", "expired": "IllegalTransition"}[status]
+    assert committed(pg_sessions, decl_id) == 0
+
+
+def test_a_withdrawal_racing_an_acceptance_frees_the_place_without_deadlock(pg_sessions):
+    from guichet.models import PatientRequest
+    from guichet.requests import tracking
+
+    proposal_id, decl_id, request_id = sent_proposal(pg_sessions)
+
+    def withdraw(db: Session) -> object:
+        return tracking.withdraw(db, db.get(PatientRequest, request_id), now=NOW)
+
+    results = race(pg_sessions, withdraw, on_proposal(proposal_id, accept))
+    assert results[0] is None, results  # the patient's withdrawal always goes through
+    assert results[1] is None or type(results[1]).__name__ == "IllegalTransition", results
+    with pg_sessions() as db:
+        assert db.get(PatientRequest, request_id).status == "withdrawn"
+        assert db.get(Proposal, proposal_id).status == "cancelled"
+    assert committed(pg_sessions, decl_id) == 0
+
+
+def test_two_coordinators_booking_one_request_into_two_slots_get_a_clear_refusal(pg_sessions):
+    from datetime import timedelta
+
+    from guichet.assignment import snp_board
+    from guichet.requests.intake import availability_slots
+
+    with pg_sessions.begin() as db:
+        f = Factory(db, now=NOW)
+        territory = f.territory()
+        doctor = f.doctor(territory=territory)
+        slot_ids = [f.slot(doctor, start=NOW + timedelta(hours=h)).id for h in (4, 5)]
+        request = f.request(kind="snp", patient=f.patient(territory=territory),
+                            snp_availability=availability_slots([("today", "afternoon")], NOW))
+        territory_id, request_id = territory.id, request.id
+
+    def book(slot_id: int) -> Callable[[Session], object]:
+        def action(db: Session) -> object:
+            return snp_board.book(db, db.get(Territory, territory_id), request_id, slot_id, user=None, now=NOW)
+        return action
+
+    results = race(pg_sessions, book(slot_ids[0]), book(slot_ids[1]))
+    assert sum(isinstance(r, Slot) for r in results) == 1, results
+    refused = next(r for r in results if not isinstance(r, Slot))
+    assert isinstance(refused, snp_board.BoardError), refused

@@ -182,3 +182,38 @@ def test_the_delivery_job_records_its_counts(sessions, db, now, smtp):
     assert result.outcome == "success" and result.summary["sent"] == 1
     assert db.get(JobRun, result.run_id).summary == {"sent": 1, "retried": 0, "failed": 0}
     assert db.scalar(select(Notification.status).where(Notification.dedup_key == "test:job")) == "sent"
+
+
+def test_a_message_is_claimed_before_smtp_so_a_crash_after_the_send_does_not_resend_it_at_once(
+        sessions, db, now, smtp, monkeypatch):
+    controller, handler = smtp
+    message = outbox_message(db, now)
+    settings = mail_settings(controller.port, MAIL_SENDING_STALE_SECONDS=900)
+
+    def crash(*_args, **_kwargs):
+        raise KeyboardInterrupt  # the process dies between the SMTP send and the mark
+
+    monkeypatch.setattr(delivery, "_settle", crash)
+    with pytest.raises(KeyboardInterrupt):
+        delivery.deliver_due(sessions, now=now, settings=settings)
+    monkeypatch.undo()
+    db.refresh(message)
+    assert message.status == "sending" and len(handler.messages) == 1
+    # the next runs leave it alone while the claim is fresh…
+    assert delivery.deliver_due(sessions, now=now + timedelta(minutes=2), settings=settings)["sent"] == 0
+    # …then try again with the same Message-ID, so that the copy is recognisable
+    assert delivery.deliver_due(sessions, now=now + timedelta(minutes=16), settings=settings)["sent"] == 1
+    first, second = (mail["Message-ID"] for _, mail in handler.messages)
+    assert first == second == f"<guichet.n{message.id}@cpts.test>"
+    db.refresh(message)
+    assert message.status == "sent"
+
+
+def test_a_message_claimed_by_another_deliverer_is_not_sent(sessions, db, now, smtp):
+    controller, handler = smtp
+    message = outbox_message(db, now)
+    message.status = "sending"
+    message.next_attempt_dt = now + timedelta(minutes=10)
+    db.commit()
+    assert delivery.deliver_due(sessions, now=now, settings=mail_settings(controller.port))["sent"] == 0
+    assert handler.messages == []

@@ -38,6 +38,7 @@ FOLLOW_UP_STEPS = {
     "first_consultation": "Première consultation faite",
     "mt_declared": "Déclaration de médecin traitant faite",
 }
+NO_LONGER_WAITING = "Cette proposition n'attend plus de réponse de votre part."
 
 
 # --- inbox --------------------------------------------------------------------------
@@ -86,12 +87,17 @@ def accept(proposal_id: int) -> ResponseReturnValue:
     db = get_session()
     p = load_owned(Proposal, proposal_id)
     if p.status != "sent":
-        flash("Cette proposition n'attend plus de réponse de votre part.", "error")
+        flash(NO_LONGER_WAITING, "error")
     else:
-        proposals.accept(db, p, now=request_now(), user_id=current_user_record().id)
-        db.commit()
-        flash("Merci ! Vous avez accepté ce patient : il est prévenu. Voici ses coordonnées.", "success")
-    return redirect(url_for("doctors.proposal", proposal_id=p.id))
+        try:
+            proposals.accept(db, p, now=request_now(), user_id=current_user_record().id)
+        except IllegalTransition:  # answered, withdrawn or expired meanwhile (double click…)
+            db.rollback()
+            flash(NO_LONGER_WAITING, "error")
+        else:
+            db.commit()
+            flash("Merci ! Vous avez accepté ce patient : il est prévenu. Voici ses coordonnées.", "success")
+    return redirect(url_for("doctors.proposal", proposal_id=proposal_id))
 
 
 @bp.post("/propositions/<int:proposal_id>/refuser")
@@ -104,11 +110,15 @@ def decline(proposal_id: int) -> ResponseReturnValue:
         for error in form.reason.errors:
             flash(f"Motif : {error}", "error")
         return redirect(url_for("doctors.proposal", proposal_id=p.id))
-    if p.status != "sent":
-        flash("Cette proposition n'attend plus de réponse de votre part.", "error")
-        return redirect(url_for("doctors.proposal", proposal_id=p.id))
-    proposals.decline(db, p, now=request_now(), reason=(form.reason.data or "").strip() or None,
-                      user_id=current_user_record().id)
+    try:
+        if p.status != "sent":
+            raise IllegalTransition(f"Proposition n° {p.id}", p.status, "declined")
+        proposals.decline(db, p, now=request_now(), reason=(form.reason.data or "").strip() or None,
+                          user_id=current_user_record().id)
+    except IllegalTransition:  # answered, withdrawn or expired meanwhile (double click…)
+        db.rollback()
+        flash(NO_LONGER_WAITING, "error")
+        return redirect(url_for("doctors.proposal", proposal_id=proposal_id))
     db.commit()
     flash("Proposition refusée. Ce patient ne vous sera plus proposé ; la coordination cherche un autre médecin.",
           "success")

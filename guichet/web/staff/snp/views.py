@@ -16,6 +16,7 @@ from guichet.web.security import staff_required
 from guichet.web.session import get_session, request_now
 from guichet.web.staff.blueprint import bp
 from guichet.web.staff.snp.forms import SlotBookForm, SnpConfirmForm
+from guichet.workflow import IllegalTransition
 
 # ---------------------------------------------------------------- SNP board
 
@@ -100,6 +101,10 @@ def snp_book(request_id: int) -> ResponseReturnValue:
     except (snp_board.BoardError, snp_board.slots.SlotUnavailable) as exc:
         db.rollback()
         flash(str(exc), "error")
+        return redirect(url_for("staff.snp_home"))
+    except IllegalTransition:
+        db.rollback()
+        flash("Cette demande n'attend plus de créneau : elle vient d'être traitée par ailleurs.", "error")
         return redirect(url_for("staff.snp_home"))
     db.commit()
     flash(f"Rendez-vous réservé : {_slot_label(slot)}. Le patient est prévenu.", "success")
