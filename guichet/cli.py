@@ -120,8 +120,6 @@ def register_cli(app: Flask) -> None:
                   help="écrire aussi le tableau en CSV")
     def simulate(territory: str, days: int, seed: int, weights: str, csv_path: str | None) -> None:
         """Compare allocation rules on a simulated period of a territory (nothing is saved)."""
-        import csv
-
         from guichet.assignment import scenario, simulator
 
         try:
@@ -148,9 +146,7 @@ def register_cli(app: Flask) -> None:
         click.echo(f"Temps de calcul : {sim.seconds:.2f} s ({sim.solves} résolutions du moteur)".replace(".", ","))
         if csv_path:
             with open(csv_path, "w", newline="", encoding="utf-8") as handle:
-                writer = csv.writer(handle, delimiter=";")
-                writer.writerow(simulator.CSV_HEADERS)
-                writer.writerows(simulator.csv_rows(sim))
+                handle.write(simulator.csv_text(sim))
             click.echo(f"Tableau écrit dans {csv_path}.")
 
     @app.cli.command("create-territory")

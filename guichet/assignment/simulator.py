@@ -29,6 +29,8 @@ The policies
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -472,6 +474,15 @@ def csv_rows(sim: Simulation) -> list[list[str]]:
              num(x.waits["priority"][1]), num(x.waits["other"][0]), num(x.waits["other"][1]),
              str(x.beyond_threshold), str(x.still_waiting), num(x.distance[0]), num(x.distance[1])]
             for x in sim.metrics]
+
+
+def csv_text(sim: Simulation) -> str:
+    """The comparison for a spreadsheet in French: UTF-8 with BOM, semicolons."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_HEADERS)
+    writer.writerows(csv_rows(sim))
+    return "\ufeff" + buffer.getvalue()
 
 
 def parse_changes(text: str) -> dict[str, Any]:

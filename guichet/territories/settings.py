@@ -202,9 +202,11 @@ def update_settings(
     user_id: int | None = None,
     is_auto_approval: bool | None = None,
     is_auto_matching: bool | None = None,
+    source: str = "settings",
 ) -> int:
     """Store new settings; when the priority weights change, recompute every open request.
 
+    `source` says where the change was made ("settings" page, "simulation" page) in the audit.
     Returns the number of requests whose priority was recomputed. Raises InvalidSettings.
     """
     clean = validate_settings(values)
@@ -226,7 +228,7 @@ def update_settings(
         db, "territory.settings", now=now, user_id=user_id, object_type="territory",
         object_id=territory.id, territory_id=territory.id, changed=changed,
         is_auto_approval=territory.is_auto_approval, is_auto_matching=territory.is_auto_matching,
-        recomputed=recomputed,
+        recomputed=recomputed, source=source,
     )
     db.flush()
     return recomputed

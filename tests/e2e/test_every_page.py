@@ -107,3 +107,30 @@ def test_the_gp_portal_fits_a_phone(browser: Any, demo_server: tuple[str, Ids, A
     finally:
         context.close()
     assert not problems, "\n".join(problems)
+
+
+def test_an_admin_simulates_rules_sees_the_chart_and_applies_them(browser: Any, demo_server: tuple[str, Ids, Any]
+                                                                  ) -> None:
+    base, _, _ = demo_server
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    try:
+        login(page, base, *LOGINS["admin"])
+        page.goto(base + "/coordination/attribution")
+        page.get_by_role("link", name="Simuler des règles").click()
+        page.get_by_label("Délai d'attente maximal visé (jours, 0 : aucun)").fill("150")
+        page.get_by_label("Durée simulée (jours)").fill("180")
+        page.get_by_role("button", name="Simuler").click()
+        page.wait_for_load_state()
+        assert page.get_by_role("img", name="Compromis entre les règles").is_visible()
+        assert page.get_by_role("table").filter(has_text="Premier arrivé, premier servi").is_visible()
+        assert horizontal_overflow(page) == 0, overflowing_elements(page)
+        count, report = axe_violations(page)
+        assert count == 0, report
+        page.get_by_role("button", name="Appliquer ces règles au territoire").click()
+        page.wait_for_load_state()
+        assert page.url.endswith("/coordination/admin/reglages")
+        assert "Les règles proposées sont appliquées" in page.content()
+        assert page.get_by_label("Délai d'attente maximal visé (jours, 0 : aucun)").input_value() == "150"
+    finally:
+        context.close()

@@ -11,6 +11,7 @@ jobs/        scheduled jobs, messages that failed, letters to print
 
 
 from guichet.web.staff.admin import views as _admin  # noqa: F401 (route modules register themselves on bp)
+from guichet.web.staff.assignment import simulation as _simulation  # noqa: F401 (route modules register themselves on bp)
 from guichet.web.staff.assignment import views as _assignment  # noqa: F401 (route modules register themselves on bp)
 from guichet.web.staff.blueprint import bp
 from guichet.web.staff.doctors import views as _doctors  # noqa: F401 (route modules register themselves on bp)

@@ -24,7 +24,7 @@ class InviteUserForm(FlaskForm):
                       validators=[InputRequired("Choisissez le rôle.")])
 
 
-def _weight_field(key: str) -> IntegerField:
+def weight_field(key: str) -> IntegerField:
     low, high = WEIGHT_RANGE
     return IntegerField(
         WEIGHT_LABELS[key],
@@ -33,7 +33,7 @@ def _weight_field(key: str) -> IntegerField:
     )
 
 
-def _range_field(key: str) -> IntegerField:
+def range_field(key: str) -> IntegerField:
     low, high, label = NUMERIC_RANGES[key]
     return IntegerField(
         label,
@@ -63,9 +63,9 @@ class SettingsForm(FlaskForm):
 
 
 for _key in DEFAULT_WEIGHTS:
-    setattr(SettingsForm, f"weight_{_key}", _weight_field(_key))
+    setattr(SettingsForm, f"weight_{_key}", weight_field(_key))
 for _key in NUMERIC_RANGES:
-    setattr(SettingsForm, _key, _range_field(_key))
+    setattr(SettingsForm, _key, range_field(_key))
 for _key, _label in TIME_SETTINGS.items():
     # the service checks the format and says what is wrong (territories.validate_settings)
     setattr(SettingsForm, _key, StringField(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, SelectMultipleField, SubmitField
-from wtforms.validators import DataRequired
+from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField, SubmitField
+from wtforms.validators import DataRequired, InputRequired, NumberRange
 
+from guichet.assignment.priority import DEFAULT_WEIGHTS
 from guichet.web.forms import coerce_id
+from guichet.web.staff.admin.forms import range_field, weight_field
 
 
 class SelectionForm(FlaskForm):
@@ -29,3 +31,31 @@ class ReassignForm(FlaskForm):
                             validators=[DataRequired("Choisissez un médecin dans la liste.")],
                             description="Seuls les médecins de votre territoire ayant des places déclarées "
                                         "et non exclus pour ce patient sont proposés, du plus proche au plus loin.")
+
+
+class ApplyRulesForm(FlaskForm):
+    """The proposed rules: priority weights and the waiting-time guarantee (what an admin may apply)."""
+
+    waiting_guarantee_days = range_field("waiting_guarantee_days")
+
+    def weight_fields(self) -> list[object]:
+        return [getattr(self, f"weight_{k}") for k in DEFAULT_WEIGHTS]
+
+
+for _key in DEFAULT_WEIGHTS:
+    setattr(ApplyRulesForm, f"weight_{_key}", weight_field(_key))
+
+
+class SimulationForm(ApplyRulesForm):
+    """The simulation's inputs, sent by GET: it computes and changes nothing."""
+
+    class Meta:
+        csrf = False
+
+    days = IntegerField("Durée simulée (jours)", default=365,
+                        validators=[InputRequired("Indiquez une durée en jours."),
+                                    NumberRange(30, 730, "Indiquez une durée entre 30 et 730 jours.")])
+    seed = IntegerField("Graine du tirage", default=1,
+                        description="La même graine redonne les mêmes arrivées, donc les mêmes chiffres.",
+                        validators=[InputRequired("Indiquez un nombre entier."),
+                                    NumberRange(0, 999_999, "Indiquez un nombre entre 0 et 999 999.")])
