@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from guichet.formatting import FILTERS
 from guichet.models import Notification, Patient, PatientRequest
 from guichet.territories.contact import OUT_OF_HOURS_NUMBER, contact_context
 
@@ -27,6 +28,7 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_env.filters.update(FILTERS)
 
 
 def enqueue(

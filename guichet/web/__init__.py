@@ -14,9 +14,9 @@ from werkzeug.exceptions import SecurityError
 from guichet import vocabulary
 from guichet.clock import Clock, system_clock
 from guichet.db import make_engine, make_sessionmaker
+from guichet.formatting import FILTERS
 from guichet.identifiers import format_phone
 from guichet.settings import SettingsError, load_settings
-from guichet.timeutil import to_paris
 from guichet.web.ratelimit import init_rate_limits
 from guichet.web.request_log import init_request_log
 from guichet.web.security import init_security
@@ -105,30 +105,9 @@ def _register_blueprints(app: Flask) -> None:
     csrf.exempt(api_bp)
 
 
-MONTHS = [
-    "janvier", "février", "mars", "avril", "mai", "juin", "juillet",
-    "août", "septembre", "octobre", "novembre", "décembre",
-]
-
-
-def format_date_fr(value: Any) -> str:
-    if value is None:
-        return ""
-    if hasattr(value, "hour"):
-        value = to_paris(value)
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
-
-
-def format_datetime_fr(value: Any) -> str:
-    if value is None:
-        return ""
-    local = to_paris(value)
-    return f"{format_date_fr(local)} à {local.hour:02d} h {local.minute:02d}"
-
-
 def _register_template_helpers(app: Flask) -> None:
-    app.jinja_env.filters["date_fr"] = format_date_fr
-    app.jinja_env.filters["datetime_fr"] = format_datetime_fr
+    # dates, times, decimals and plurals in French, the same as in e-mails and letters
+    app.jinja_env.filters.update(FILTERS)
     app.jinja_env.filters["phone_fr"] = format_phone
     app.jinja_env.globals["service_name"] = "Guichet CPTS"
     # code lists and their French labels (guichet/vocabulary.py), for every page

@@ -54,7 +54,7 @@ def test_inbox_shows_what_is_needed_to_decide_and_no_identity(client, db, factor
     html = text(client.get("/medecin/"))
     assert "Affection de longue durée (ALD)" in html and "70 ans ou plus" in html
     assert "70–79 ans" in html and "Oriol-en-Royans" in html and "3,4 km" in html
-    assert "21 jours" in html and "1 décembre 2026" in html  # deadline: 7 days
+    assert "21 jours" in html and "1er décembre 2026" in html  # deadline: 7 days
     assert "Zébulon" not in html.upper() and "ZÉBULON" not in html and "06 98 76 54 32" not in html
     assert '<span class="number">3</span> places restantes' in re.sub(r"\s+", " ", html)
     page = text(client.get(f"/medecin/propositions/{p.id}"))
@@ -341,7 +341,7 @@ def test_a_gp_adds_one_off_and_weekly_slots(client, db, world):
     assert response.status_code == 302
     assert db.scalar(select(func.count()).select_from(Slot).where(Slot.doctor_id == doctor_a.id)) == 3 + 3 * 2
     html = text(client.get("/medecin/creneaux"))
-    assert "26 novembre 2026 à 14 h 00" in html and "30 novembre 2026 à 09 h 15" in html
+    assert "jeudi 26 novembre 2026 à 14 h" in html and "lundi 30 novembre 2026 à 9 h 15" in html
 
 
 def test_overlapping_slots_are_refused_with_a_french_message(client, db, world):

@@ -23,7 +23,7 @@ def test_the_public_page_shows_anonymous_counts_and_never_a_count_under_five(cli
     response = client.get(f"/liste-attente/{territory.slug}")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert "Mise à jour le 24 novembre 2026 à 10 h 00" in page
+    assert "Mise à jour le mardi 24 novembre 2026 à 10 h" in page
     cells = re.findall(r'class="count">([^<]*)<', page)
     assert cells, "the page shows count cells"
     for cell in cells:
