@@ -6,9 +6,10 @@ import logging
 import sys
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template, request
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import SecurityError
 
 from guichet import vocabulary
@@ -139,16 +140,40 @@ def _register_errors(app: Flask) -> None:
 
     from flask_wtf.csrf import CSRFError
 
-    from guichet.web.session import get_session
+    from guichet.web.security import login_manager
+    from guichet.web.session import discard_session
     from guichet.workflow import IllegalTransition
 
     @app.errorhandler(IllegalTransition)
-    def _illegal(exc: IllegalTransition) -> tuple[str, int]:
-        # A page left open while someone else moved the request on: nothing is saved.
-        get_session().rollback()
-        text = (f"{exc} La situation a changé depuis l'affichage de la page : "
-                "revenez en arrière et rechargez-la. Rien n'a été enregistré.")
+    @app.errorhandler(IntegrityError)
+    def _conflict(_exc: Exception) -> tuple[str, int]:
+        # A page left open while someone else moved the record on, or two clicks racing each
+        # other: the database refused the second change and the transaction is rolled back.
+        discard_session()
+        text = ("Cette action n'est plus possible : la situation a changé depuis l'affichage de la "
+                "page (quelqu'un vient peut-être de la traiter). Revenez en arrière et rechargez-la. "
+                "Rien n'a été enregistré.")
         return render_template("errors/error.html", title="Action impossible", text=text, code=409), 409
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_unavailable(exc: Exception) -> Any:
+        # The database is down or restarting. For a form, the commit may or may not have
+        # reached it: say so rather than "nothing was saved".
+        app.logger.error("database unavailable", exc_info=exc, extra={"event": "error", "status": 503})
+        discard_session()
+        # render the page as for a visitor: loading the signed-in user would need the database
+        g._login_user = login_manager.anonymous_user()
+        if request.method == "POST":
+            text = ("Le service n'a pas pu joindre sa base de données pendant l'envoi : il n'est pas "
+                    "certain que votre dernière action ait été enregistrée. Attendez quelques minutes, "
+                    "rechargez la page pour vérifier, puis recommencez si besoin (une demande déjà "
+                    "reçue n'est jamais enregistrée deux fois).")
+        else:
+            text = "Le service est momentanément indisponible. Réessayez dans quelques minutes."
+        page = render_template("errors/error.html", title="Service momentanément indisponible",
+                               text=text, code=503)
+        return page, 503, {"Retry-After": "60"}
 
     @app.errorhandler(CSRFError)
     def _csrf(_exc: CSRFError) -> tuple[str, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app, g
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 
@@ -22,8 +23,22 @@ def request_now() -> datetime:
     return g.now
 
 
-def close_session(_exc: BaseException | None = None) -> None:
+def discard_session() -> None:
+    """Roll back and close the request's session, even when its connection is dead.
+
+    A rollback on a connection the database dropped (restart, network) raises in turn:
+    the pool then throws the connection away, and the error page can still be served.
+    """
     db = g.pop("db", None)
-    if db is not None:
+    if db is None:
+        return
+    try:
         db.rollback()
+    except SQLAlchemyError:
+        db.invalidate()
+    finally:
         db.close()
+
+
+def close_session(_exc: BaseException | None = None) -> None:
+    discard_session()

@@ -6,10 +6,11 @@ from typing import Any
 
 from flask import Blueprint, g
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from guichet.models import Territory
 from guichet.territories.contact import OUT_OF_HOURS_NUMBER, CptsContact, contact_of
-from guichet.web.session import get_session
+from guichet.web.session import discard_session, get_session
 
 bp = Blueprint("public", __name__)
 
@@ -19,7 +20,12 @@ def cpts_contacts() -> list[CptsContact]:
     territory: Territory | None = g.get("cpts_territory")
     if territory is not None:
         return [contact_of(territory)]
-    territories = get_session().scalars(select(Territory).order_by(Territory.name))
+    try:
+        territories = get_session().scalars(select(Territory).order_by(Territory.name)).all()
+    except SQLAlchemyError:
+        # the error page of a database outage still renders (with the out-of-hours number)
+        discard_session()
+        return []
     return [c for c in map(contact_of, territories) if c.is_reachable]
 
 
