@@ -8,6 +8,8 @@
   the yearly rate, the shares of each priority reason and the patients' radii — when there
   are at least ``MIN_HISTORY`` of them; otherwise the national orders of magnitude of
   :mod:`guichet.assignment.simulator` (the page says which).
+* The waiting list: the territory's médecin traitant requests waiting now (their commune,
+  situation, date and radius) are in the list when the replay starts.
 * Refusals: declined ÷ answered proposals of the last 12 months (at least
   ``MIN_ANSWERS`` answers), else the simulator's default rate.
 """
@@ -26,7 +28,7 @@ from guichet.doctors import capacity
 from guichet.models import CapacityDeclaration, Doctor, PatientRequest, Proposal, Territory
 from guichet.requests.records import situation_of
 from guichet.territories import settings as territory_settings
-from guichet.timeutil import paris_today
+from guichet.timeutil import as_utc, paris_today
 
 MIN_HISTORY = 30
 MIN_ANSWERS = 10
@@ -71,6 +73,23 @@ def _history(db: Session, territory: Territory, now: datetime) -> list[PatientRe
     ))
 
 
+def _waiting(db: Session, territory: Territory, communes: tuple[simulator.SimCommune, ...]
+             ) -> tuple[simulator.SimWaiting, ...]:
+    index = {c.insee: i for i, c in enumerate(communes)}
+    rows = db.scalars(
+        select(PatientRequest)
+        .where(PatientRequest.territory_id == territory.id, PatientRequest.kind == "mt",
+               PatientRequest.status == "waiting")
+        .options(selectinload(PatientRequest.patient))
+        .order_by(PatientRequest.waiting_since_dt, PatientRequest.id)
+    )
+    return tuple(
+        simulator.SimWaiting(index[r.patient.commune_insee], as_utc(r.waiting_since_dt), float(r.patient.max_km),
+                             situation_of(r.patient))
+        for r in rows if r.patient.commune_insee in index
+    )
+
+
 def _refusals(db: Session, territory: Territory, now: datetime) -> tuple[float, int]:
     statuses = list(db.scalars(
         select(Proposal.status)
@@ -109,6 +128,6 @@ def scenario_for(db: Session, territory: Territory, *, now: datetime) -> simulat
         territory=territory.name, start=now, communes=communes, doctors=_doctors(db, territory, now),
         arrivals_per_year=rate, shares=shares, patient_km=radii, refusal_rate=refusal, settings=settings,
         history_requests=len(history) if len(history) >= MIN_HISTORY else 0,
-        answered_proposals=answers if answers >= MIN_ANSWERS else 0,
+        answered_proposals=answers if answers >= MIN_ANSWERS else 0, waiting=_waiting(db, territory, communes),
     )
 

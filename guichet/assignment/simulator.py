@@ -34,13 +34,13 @@ import io
 import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
 
-from guichet.assignment.priority import DEFAULT_WEIGHTS, Situation, engine_weight, guarantee_days
+from guichet.assignment.priority import DEFAULT_WEIGHTS, Situation, engine_weight, guarantee_days, priority_flags
 from guichet.matching import Demand, Offer, Problem, solve
 from guichet.matching.geo import haversine_np
 
@@ -98,6 +98,17 @@ class SimDoctor:
 
 
 @dataclass(frozen=True)
+class SimWaiting:
+    """A request already waiting when the replay starts."""
+
+    #: index in Scenario.communes
+    commune: int
+    since: datetime
+    km: float
+    situation: Situation
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A territory as the simulator sees it, with where each figure comes from."""
 
@@ -115,13 +126,18 @@ class Scenario:
     history_requests: int = 0
     #: answered proposals of the last 12 months behind the refusal rate (0: default rate)
     answered_proposals: int = 0
+    #: the territory's waiting list when the replay starts
+    waiting: tuple[SimWaiting, ...] = ()
 
 
 @dataclass
 class PolicyMetrics:
     policy: str
     label: str
+    #: new requests during the replay
     arrivals: int
+    #: requests already waiting at the start
+    initial: int
     placed: int
     still_waiting: int
     #: share of ALD / 70 + arrivals (arrived 30 days before the end at least) placed within 30 days
@@ -154,7 +170,7 @@ class _Arrivals:
     flags: np.ndarray  # n × len(REASONS) booleans
     km: np.ndarray
     refuses: np.ndarray  # n × doctors booleans: the GP would refuse this patient
-    situations: list[Situation] = field(default_factory=list)
+    situations: list[Situation]
 
 
 def _draw_arrivals(scenario: Scenario, days: int, rng: np.random.Generator) -> _Arrivals:
@@ -167,21 +183,32 @@ def _draw_arrivals(scenario: Scenario, days: int, rng: np.random.Generator) -> _
     shares = np.array([float(scenario.shares.get(r, 0.0)) for r in REASONS])
     flags = rng.random((n, len(REASONS))) < shares
     km = rng.choice(np.asarray(scenario.patient_km, dtype=float), size=n)
-    refuses = rng.random((n, len(scenario.doctors))) < scenario.refusal_rate
     start = scenario.start
     when = [start + timedelta(days=int(d), minutes=int(m)) for d, m in zip(day, minutes, strict=True)]
-    arrivals = _Arrivals(n, day, when, commune, flags, km, refuses)
     today = start.date()
+    situations = []
     for i in range(n):
         f = dict(zip(REASONS, flags[i].tolist(), strict=True))
         on = when[i].date()
-        arrivals.situations.append(Situation(
+        situations.append(Situation(
             birth_date=date(today.year - (80 if f["age_70"] else 40), 1, 1),
             is_ald=f["ald"], is_css=f["css"], is_pregnant=f["pregnancy"], is_disabled=f["disability"],
             hospital_discharge_date=on if f["hospital_discharge"] else None,
             previous_mt_left_date=on if f["previous_mt_left"] else None,
         ))
-    return arrivals
+    # the waiting list comes first (it is older than every new arrival), oldest first
+    old = sorted(scenario.waiting, key=lambda w: w.since)
+    m = len(old)
+    old_flags = np.array([[r in priority_flags(w.situation, today) for r in REASONS] for w in old],
+                         dtype=bool).reshape(m, len(REASONS))
+    refuses = rng.random((m + n, len(scenario.doctors))) < scenario.refusal_rate
+    return _Arrivals(
+        n=m + n, day=np.concatenate([np.full(m, -1), day]).astype(np.int64),
+        when=[w.since for w in old] + when,
+        commune=np.concatenate([np.array([w.commune for w in old], dtype=np.int64), commune]).astype(np.int64),
+        flags=np.concatenate([old_flags, flags]), km=np.concatenate([np.array([w.km for w in old]), km]),
+        refuses=refuses, situations=[w.situation for w in old] + situations,
+    )
 
 
 class _World:
@@ -326,14 +353,15 @@ def _metrics(world: _World, policy: str, days: int, threshold: int,
     placed = placed_day >= 0
     reason = a.flags.any(axis=1)
     ald70 = a.flags[:, [REASONS.index(r) for r in ALD_OR_70]].any(axis=1)
-    judged = ald70 & (a.day <= days - 30)
+    judged = ald70 & (a.day >= 0) & (a.day <= days - 30)
     within = judged & placed & (waited <= 30)
     end = start + timedelta(days=days)
     waiting_for = np.array([(end - w).total_seconds() / 86400 for w in a.when]) if a.n else np.zeros(0)
     rows = np.flatnonzero(placed)
     distances = world.dist[rows, placed_gp[rows]] if rows.size else np.zeros(0)
     return PolicyMetrics(
-        policy=policy, label=POLICY_LABELS[policy], arrivals=a.n, placed=int(placed.sum()),
+        policy=policy, label=POLICY_LABELS[policy], arrivals=int((a.day >= 0).sum()),
+        initial=int((a.day < 0).sum()), placed=int(placed.sum()),
         still_waiting=int((~placed).sum()),
         ald70_within_30=float(within.sum() / judged.sum()) if judged.any() else None,
         waits={"all": _quantiles(waited[placed]), "priority": _quantiles(waited[placed & reason]),
@@ -417,8 +445,8 @@ def assumptions(sim: Simulation) -> list[str]:
         "par an, libérées mois par mois ; une place non donnée reste disponible.",
         f"{refusal} ; un médecin qui a refusé un patient ne lui est plus jamais proposé.",
         "Chaque patient est placé au centre de sa commune ; le médecin répond le jour même ; "
-        "la simulation part d'une liste d'attente vide.",
-        f"Les délais d'attente comptent les patients placés ; « en attente depuis plus de "
+        f"la simulation part de la liste d'attente actuelle ({len(sc.waiting)} demandes).",
+        "Les délais d'attente comptent les patients placés, depuis leur demande ; « en attente depuis plus de "
         f"{sim.threshold_days} jours » compte ceux qui attendent encore à la fin.",
     ]
 
@@ -428,9 +456,11 @@ def table_rows(sim: Simulation) -> list[tuple[str, list[str]]]:
     m = sim.metrics
 
     def pct_placed(x: PolicyMetrics) -> str:
-        return f"{x.placed} ({_share(x.placed / x.arrivals if x.arrivals else None)})"
+        total = x.arrivals + x.initial
+        return f"{x.placed} ({_share(x.placed / total if total else None)})"
 
     return [
+        ("Déjà en attente au départ", [str(x.initial) for x in m]),
         ("Demandes arrivées", [str(x.arrivals) for x in m]),
         ("Patients placés", [pct_placed(x) for x in m]),
         ("ALD ou 70 ans et plus placés en 30 jours ou moins", [_share(x.ald70_within_30) for x in m]),
@@ -459,7 +489,7 @@ def text_table(sim: Simulation) -> str:
     return "\n".join(lines)
 
 
-CSV_HEADERS = ["politique", "demandes", "places", "ald70_places_30j", "attente_mediane_tous",
+CSV_HEADERS = ["politique", "deja_en_attente", "demandes", "places", "ald70_places_30j", "attente_mediane_tous",
                "attente_p90_tous", "attente_mediane_prioritaires", "attente_p90_prioritaires",
                "attente_mediane_sans_raison", "attente_p90_sans_raison", "au_dela_du_delai_vise",
                "toujours_en_attente", "distance_mediane_km", "distance_p90_km"]
@@ -469,7 +499,7 @@ def csv_rows(sim: Simulation) -> list[list[str]]:
     def num(value: float | None, digits: int = 1) -> str:
         return "" if value is None else f"{value:.{digits}f}"
 
-    return [[x.label, str(x.arrivals), str(x.placed), num(x.ald70_within_30, 3),
+    return [[x.label, str(x.initial), str(x.arrivals), str(x.placed), num(x.ald70_within_30, 3),
              num(x.waits["all"][0]), num(x.waits["all"][1]), num(x.waits["priority"][0]),
              num(x.waits["priority"][1]), num(x.waits["other"][0]), num(x.waits["other"][1]),
              str(x.beyond_threshold), str(x.still_waiting), num(x.distance[0]), num(x.distance[1])]

@@ -46,3 +46,6 @@ def test_scenario_uses_the_territory_history_when_it_has_one(db, factory, now):
     assert world.shares["ald"] == (scenario.MIN_HISTORY // 2 + 1) / (scenario.MIN_HISTORY + 1)
     assert len(world.doctors) == 2 and world.doctors[0].monthly_places == world.doctors[1].monthly_places
     assert 15.0 in world.patient_km
+    # the replay starts from today's waiting list, oldest first
+    assert len(world.waiting) == scenario.MIN_HISTORY + 1
+    assert world.waiting[0].since == min(w.since for w in world.waiting)
