@@ -18,6 +18,7 @@ from guichet.db import make_engine, make_sessionmaker
 from guichet.formatting import FILTERS
 from guichet.identifiers import format_phone
 from guichet.settings import SettingsError, load_settings
+from guichet.web.hygiene import init_hygiene
 from guichet.web.ratelimit import init_rate_limits
 from guichet.web.request_log import init_request_log
 from guichet.web.security import init_security
@@ -67,6 +68,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, clock: Clock = system
     app.extensions["guichet"]["ratelimiter"] = init_rate_limits(app)
     app.teardown_appcontext(close_session)
 
+    init_hygiene(app)  # first: its converter must exist before any route is added
     csrf.init_app(app)
     init_request_log(app)
     init_security(app)

@@ -27,6 +27,7 @@ from guichet.models import (
     Territory,
     User,
 )
+from guichet.web.hygiene import valid_id
 from guichet.web.ratelimit import client_ip
 from guichet.web.session import get_session, request_now
 
@@ -114,7 +115,7 @@ def load_owned(model: type[T], object_id: int, *, reason: str = "object") -> T:
 
     Staff and admins: the record belongs to their territory. GPs: the record is theirs.
     """
-    record = get_session().get(model, object_id)
+    record = get_session().get(model, object_id) if valid_id(object_id) else None
     if record is None or not _owns(record):
         deny(reason)
     return record

@@ -67,3 +67,43 @@ def test_a_busy_session_still_ends_after_twelve_hours(sessions, database_url, fa
     assert response.status_code == 302 and "/connexion" in response.headers["Location"]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "une session dure au plus 12 heures" in page
+
+
+@pytest.mark.parametrize(("path", "data"), [
+    ("/connexion", {"email": "a\x00@b.fr", "password": "x"}),
+    ("/mot-de-passe-oublie", {"email": "a@b.fr\x00"}),
+    ("/suivi/abc\x00def", None),
+    ("/coordination/demandes?q=Mar%00tin", None),
+])
+def test_nul_and_control_characters_get_a_french_400(client, path, data):
+    response = client.post(path, data=data) if data else client.get(path)
+    assert response.status_code == 400
+    assert "caractère invisible non autorisé" in response.get_data(as_text=True)
+
+
+def test_text_areas_keep_their_line_breaks(client):
+    response = client.post("/mot-de-passe-oublie", data={"email": "a@b.fr\r\n"})
+    assert response.status_code != 400 or "caractère invisible" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("object_id", ["2147483648", "9223372036854775808", "99999999999999999999999"])
+def test_ids_out_of_range_are_404(client, factory, object_id):
+    login(client, factory.user("staff"))
+    assert client.get(f"/coordination/demandes/{object_id}").status_code == 404
+
+
+def test_load_owned_treats_an_id_out_of_range_as_missing(app, factory):
+    from werkzeug.exceptions import NotFound
+
+    from guichet.models import PatientRequest
+    from guichet.web.access import load_owned
+
+    user = factory.user("staff")
+    with app.test_request_context("/"):
+        from flask_login import login_user
+
+        from guichet.web.security import SessionUser
+
+        login_user(SessionUser(user))
+        with pytest.raises(NotFound):
+            load_owned(PatientRequest, 2**40)

@@ -1,0 +1,50 @@
+"""Who may open each route, and which object its URL names: the one table the access matrix reads.
+
+Every rule of ``app.url_map`` is checked (tests/web/test_access_matrix.py). A new route gets
+its audience from its URL prefix; a route whose audience differs, or a URL argument not listed
+in ARGUMENTS, must be declared here, or the matrix fails and says so.
+"""
+
+from __future__ import annotations
+
+#: audience of a URL, by its longest matching prefix
+PREFIX_AUDIENCE = [
+    ("/coordination/admin", "admin"),
+    ("/coordination/", "staff"),
+    ("/medecin/", "doctor"),
+    ("/api/", "public"),
+    ("/", "public"),
+]
+
+#: endpoints whose audience is not the one of their prefix
+ENDPOINT_AUDIENCE: dict[str, str] = {}
+
+#: URL argument -> key of the value in the matrix's world (objects of territory A, GP A)
+ARGUMENTS = {
+    "request_id": "request",
+    "run_id": "run",
+    "proposal_id": "proposal",
+    "notification_id": "letter",
+    "doctor_id": "doctor",
+    "user_id": "invited_user",
+    "slot_id": "slot",
+    "sha": "sha",
+    "token": "token",
+    "kind": "kind",
+    "slug": "slug",
+    "answer": "answer",
+    "filename": "filename",
+}
+
+#: arguments that name a record: another territory's staff (another GP) must get a 404
+OBJECT_ARGUMENTS = {"request_id", "run_id", "proposal_id", "notification_id", "doctor_id", "user_id",
+                    "slot_id", "sha"}
+
+#: endpoints the sweep and the matrix do not post to (they end the session under test)
+LAST = {"auth.logout"}
+
+
+def audience(rule: str, endpoint: str) -> str:
+    if endpoint in ENDPOINT_AUDIENCE:
+        return ENDPOINT_AUDIENCE[endpoint]
+    return next(who for prefix, who in PREFIX_AUDIENCE if rule.startswith(prefix))
