@@ -11,7 +11,8 @@ from __future__ import annotations
 #: kinds of request (PatientRequest.kind)
 KIND_LABELS = {"mt": "Médecin traitant", "snp": "Soins non programmés"}
 #: how a request reached the CPTS (PatientRequest.channel)
-CHANNEL_LABELS = {"web": "En ligne", "phone": "Par téléphone", "import": "Liste de l'Assurance Maladie"}
+CHANNEL_LABELS = {"web": "En ligne", "phone": "Par téléphone", "import": "Liste de l'Assurance Maladie",
+                  "partner": "Adressée par un partenaire"}
 
 #: Patient.sex; "X" is also the answer of who prefers not to say
 SEXES = {"F": "Femme", "M": "Homme", "X": "Autre ou ne souhaite pas répondre"}
@@ -72,3 +73,22 @@ SNP_DAYS = {"today": "Aujourd'hui", "tomorrow": "Demain"}
 SNP_PERIODS = {"morning": "le matin", "afternoon": "l'après-midi", "evening": "en fin de journée"}
 #: the same periods in Paris local hours, [start, end): what a slot must start within
 SNP_PERIOD_HOURS = {"morning": (8, 12), "afternoon": (12, 18), "evening": (18, 21)}
+
+#: partner organisations (Partner.kind)
+PARTNER_KINDS = {
+    "hospital": "Établissement de santé (équipe de sortie d'hospitalisation)",
+    "pharmacy": "Pharmacie",
+    "social": "Service social",
+    "sas": "Régulation du Service d'accès aux soins (SAS)",
+}
+#: what an API key may do (ApiKey.scope)
+API_SCOPES = {"read": "Lecture", "write": "Lecture et envoi de demandes"}
+#: why a referred patient is fragile (Referral.fragility_reason) and the usual target delay in days
+FRAGILITY_REASONS = {
+    "stroke": "Suites d'un accident vasculaire cérébral",
+    "cardiac": "Suites d'un événement cardiaque",
+    "heart_failure": "Insuffisance cardiaque",
+    "fall": "Chute ou perte d'autonomie",
+    "cancer": "Traitement d'un cancer",
+    "other": "Autre fragilité signalée par l'équipe",
+}

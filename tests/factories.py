@@ -15,6 +15,7 @@ from guichet.identifiers import rpps_with_key
 from guichet.models import (
     CapacityDeclaration,
     Doctor,
+    Partner,
     Patient,
     PatientRequest,
     Slot,
@@ -50,20 +51,30 @@ class Factory:
 
     def user(self, role: str = "staff", territory: Territory | None = None,
              doctor: Doctor | None = None, email: str | None = None,
-             password: str = PASSWORD) -> User:
+             password: str = PASSWORD, partner: Partner | None = None) -> User:
         n = next(_counter)
         if role in ("staff", "admin") and territory is None:
             territory = self.territory()
         if role == "doctor" and doctor is None:
             doctor = self.doctor(territory=territory)
+        if role == "partner" and partner is None:
+            partner = self.partner(territory=territory)
         # argon2 is slow on purpose: the usual test password is hashed once per worker
         secret = {"password_hash": _usual_hash()} if password == PASSWORD else {"password": password}
         return users.create_user(
             self.db, email=email or f"{role}{n}@exemple.fr", full_name=f"Utilisateur {n}",
             role=role, now=self.now, **secret,
             territory_id=territory.id if territory and role != "doctor" else None,
-            doctor_id=doctor.id if doctor else None,
+            doctor_id=doctor.id if doctor else None, partner_id=partner.id if partner else None,
         )
+
+    def partner(self, territory: Territory | None = None, kind: str = "hospital", name: str | None = None) -> Partner:
+        territory = territory or self.territory()
+        partner = Partner(territory=territory, name=name or f"Centre hospitalier {next(_counter)}", kind=kind,
+                          created_dt=self.now)
+        self.db.add(partner)
+        self.db.flush()
+        return partner
 
     def doctor(self, territory: Territory | None = None, commune: str = "26223",
                **fields: Any) -> Doctor:

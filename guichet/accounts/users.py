@@ -114,6 +114,7 @@ def create_user(
     password_hash: str | None = None,
     territory_id: int | None = None,
     doctor_id: int | None = None,
+    partner_id: int | None = None,
 ) -> User:
     """Create an account; without a password the user must be invited.
 
@@ -131,6 +132,8 @@ def create_user(
         raise AccountError("Un compte de coordination est rattaché à un territoire.")
     if role == Role.DOCTOR and doctor_id is None:
         raise AccountError("Un compte médecin est rattaché à une fiche médecin.")
+    if role == Role.PARTNER and partner_id is None:
+        raise AccountError("Un compte partenaire est rattaché à une organisation partenaire.")
     if find_user_by_email(db, email) is not None:
         raise AccountError(f"Un compte existe déjà pour {email}.")
     user = User(
@@ -139,6 +142,7 @@ def create_user(
         role=role,
         territory_id=territory_id,
         doctor_id=doctor_id,
+        partner_id=partner_id,
         session_nonce=secrets.token_hex(16),
         created_dt=now,
     )

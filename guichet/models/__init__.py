@@ -11,6 +11,7 @@ from guichet.models.matching import (
 )
 from guichet.models.messages import FollowUp, Notification
 from guichet.models.operations import ImportBatch, JobRun, ReferenceCounter
+from guichet.models.partners import ApiKey, ApiScope, Partner, PartnerKind, Referral
 from guichet.models.patients import (
     Channel,
     PairExclusion,
@@ -25,6 +26,8 @@ from guichet.models.publication import PublishedWaitingList
 
 __all__ = [
     "ACTIVE_PROPOSAL_STATUSES",
+    "ApiKey",
+    "ApiScope",
     "AuditEvent",
     "CapacityDeclaration",
     "Channel",
@@ -37,12 +40,15 @@ __all__ = [
     "MatchingRun",
     "Notification",
     "PairExclusion",
+    "Partner",
+    "PartnerKind",
     "Patient",
     "PatientRequest",
     "Proposal",
     "ProposalStatus",
     "PublishedWaitingList",
     "ReferenceCounter",
+    "Referral",
     "RequestEvent",
     "RequestKind",
     "RequestStatus",

@@ -14,12 +14,14 @@ from guichet.models.geo import Territory
 
 if TYPE_CHECKING:
     from guichet.models.doctors import Doctor
+    from guichet.models.partners import Partner
 
 
 class Role(enum.StrEnum):
     STAFF = "staff"
     ADMIN = "admin"
     DOCTOR = "doctor"
+    PARTNER = "partner"
 
 
 class User(Base):
@@ -36,6 +38,8 @@ class User(Base):
     #: staff and admins belong to one CPTS; GPs through their Doctor row
     territory_id: Mapped[int | None] = mapped_column(ForeignKey("territories.id"), index=True)
     doctor_id: Mapped[int | None] = mapped_column(ForeignKey("doctors.id"), unique=True)
+    #: a partner organisation's user (hospital discharge team, pharmacy…)
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"), index=True)
     is_active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until_dt: Mapped[datetime | None]
@@ -49,11 +53,13 @@ class User(Base):
 
     territory: Mapped[Territory | None] = relationship()
     doctor: Mapped[Doctor | None] = relationship(back_populates="user")
+    partner: Mapped[Partner | None] = relationship()
 
     __table_args__ = (
-        CheckConstraint("role IN ('staff', 'admin', 'doctor')", name="role"),
+        CheckConstraint("role IN ('staff', 'admin', 'doctor', 'partner')", name="role"),
         CheckConstraint("failed_logins >= 0", name="failed_logins_positive"),
         CheckConstraint("role != 'doctor' OR doctor_id IS NOT NULL", name="doctor_has_doctor"),
+        CheckConstraint("role != 'partner' OR partner_id IS NOT NULL", name="partner_has_partner"),
     )
 
     @property

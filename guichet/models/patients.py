@@ -33,6 +33,7 @@ class Channel(enum.StrEnum):
     WEB = "web"
     PHONE = "phone"
     IMPORT = "import"
+    PARTNER = "partner"  # a partner organisation's referral (portal or API)
 
 
 class RequestStatus(enum.StrEnum):

@@ -10,7 +10,7 @@ from flask import Flask, g, render_template, request
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
-from werkzeug.exceptions import SecurityError
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from guichet import vocabulary
 from guichet.clock import Clock, system_clock
@@ -95,8 +95,10 @@ def create_app_or_exit() -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from guichet.web.api import bp as api_bp
+    from guichet.web.api import init_api
     from guichet.web.auth import bp as auth_bp
     from guichet.web.doctors import bp as doctors_bp
+    from guichet.web.partners import bp as partners_bp
     from guichet.web.public import bp as public_bp
     from guichet.web.staff import bp as staff_bp
 
@@ -104,7 +106,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_bp, url_prefix="/coordination")
     app.register_blueprint(doctors_bp, url_prefix="/medecin")
-    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(partners_bp, url_prefix="/partenaire")
+    init_api(app)  # the API blueprint, its OpenAPI description and its documentation page
     csrf.exempt(api_bp)
 
 
@@ -129,10 +132,14 @@ def _register_errors(app: Flask) -> None:
               "Un incident est survenu ; rien n'a été enregistré. Réessayez dans un instant."),
     }
 
-    def handler(exc: Any) -> tuple[str, int]:
+    from guichet.web.api.problems import from_http_exception, is_api_request
+
+    def handler(exc: Any) -> Any:
         if isinstance(exc, SecurityError):
             # a Host this service does not answer for (production): no page, no link built for it
             return "Adresse du service inconnue.", 400
+        if is_api_request() and isinstance(exc, HTTPException):
+            return from_http_exception(exc)  # an unknown address or method under /api/: problem+json
         code = getattr(exc, "code", 500) or 500
         title, text = messages.get(code, messages[500])
         return render_template("errors/error.html", title=title, text=text, code=code), code

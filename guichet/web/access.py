@@ -1,8 +1,9 @@
 """Object-level access: the one answer to "may this signed-in person open this record?".
 
 Staff and admins see the records of their own territory; a GP sees their own proposals,
-declarations and slots. Anything else is an audited 404, so that nothing reveals that a
-record exists. Every staff and GP view loads records through :func:`load_owned`.
+declarations and slots; a partner's user sees the referrals their organisation made.
+Anything else is an audited 404, so that nothing reveals that a record exists. Every
+staff, GP and partner view loads records through :func:`load_owned`.
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ from flask_login import current_user
 
 from guichet.accounts import audit
 from guichet.models import (
+    ApiKey,
     CapacityDeclaration,
     Doctor,
     ImportBatch,
     MatchingRun,
     Notification,
+    Partner,
     PatientRequest,
     Proposal,
+    Referral,
     Role,
     Slot,
     Territory,
@@ -44,6 +48,9 @@ _TERRITORY_OF: dict[type, Callable[[Any], int | None]] = {
     Slot: lambda s: s.doctor.territory_id,
     CapacityDeclaration: lambda c: c.doctor.territory_id,
     Notification: lambda n: n.territory_id,
+    Partner: lambda p: p.territory_id,
+    ApiKey: lambda k: k.partner.territory_id,
+    Referral: lambda r: r.partner.territory_id,
 }
 
 #: GP owning a record, for the GP portal
@@ -53,6 +60,11 @@ _DOCTOR_OF: dict[type, Callable[[Any], int | None]] = {
     Slot: lambda s: s.doctor_id,
     CapacityDeclaration: lambda c: c.doctor_id,
     Doctor: lambda d: d.id,
+}
+
+#: partner organisation owning a record, for the partner portal
+_PARTNER_OF: dict[type, Callable[[Any], int | None]] = {
+    Referral: lambda r: r.partner_id,
 }
 
 
@@ -110,10 +122,19 @@ def current_doctor() -> Doctor:
     return doctor
 
 
+def current_partner() -> Partner:
+    """The signed-in partner user's organisation, if it is still active."""
+    partner = current_user_record().partner
+    if partner is None or not partner.is_active:
+        deny("no_partner")
+    return partner
+
+
 def load_owned(model: type[T], object_id: int, *, reason: str = "object") -> T:
     """The record if the signed-in user may open it, else an audited 404.
 
     Staff and admins: the record belongs to their territory. GPs: the record is theirs.
+    Partners' users: their organisation made it.
     """
     record = get_session().get(model, object_id) if valid_id(object_id) else None
     if record is None or not _owns(record):
@@ -131,4 +152,7 @@ def _owns(record: Any) -> bool:
     if user.role == Role.DOCTOR:
         doctor_of = _DOCTOR_OF.get(kind)
         return doctor_of is not None and user.doctor_id is not None and doctor_of(record) == user.doctor_id
+    if user.role == Role.PARTNER:
+        partner_of = _PARTNER_OF.get(kind)
+        return partner_of is not None and user.partner_id is not None and partner_of(record) == user.partner_id
     return False

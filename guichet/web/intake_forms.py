@@ -431,6 +431,22 @@ class StaffSnpRequestForm(_StaffHooks, SnpRequestForm):
 # --- postal code → commune ----------------------------------------------------------
 
 
+def ready_to_submit(form: _PersonFields, db: Session, *, outside: str) -> bool:
+    """Validate a posted request form and find its commune; True when it may be submitted.
+
+    A click on « Rechercher la commune » only offers the communes. `outside` is the
+    message shown when no CPTS of the service covers the postal code.
+    """
+    final = not form.lookup.data
+    valid = form.validate() if final else True
+    try:
+        located = locate_commune(form, db, final=final)
+    except intake.OutOfTerritory:
+        form.postal_code.errors = [*form.postal_code.errors, outside]
+        return False
+    return final and valid and located
+
+
 def locate_commune(form: _PersonFields, db: Session, *, final: bool) -> bool:
     """Offer the communes of the typed postal code; return True once one is chosen.
 

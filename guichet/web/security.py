@@ -77,6 +77,7 @@ def role_required(*roles: str) -> Callable[[F], F]:
 staff_required = role_required(Role.STAFF, Role.ADMIN)
 admin_required = role_required(Role.ADMIN)
 doctor_required = role_required(Role.DOCTOR)
+partner_required = role_required(Role.PARTNER)
 
 
 def start_session(user: User) -> None:

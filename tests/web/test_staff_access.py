@@ -1,4 +1,4 @@
-"""Access matrix: every staff route × anonymous, GP, staff of another CPTS, staff, admin."""
+"""Access matrix: every staff route × anonymous, GP, partner, staff of another CPTS, staff, admin."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from guichet.accounts import users
 from guichet.models import AuditEvent
+from guichet.partners import api_keys
 from tests.factories import login
 
 CSV = "nom;prénom;date de naissance;code postal;commune\r\nDurand;Hélène;14/03/1948;26190;Bouvante\r\n".encode()
@@ -42,8 +43,16 @@ ROUTES = [
     ("POST", "/coordination/admin/utilisateurs/{user}/desactiver", {}, True, True),
     ("POST", "/coordination/admin/utilisateurs/{user}/reactiver", {}, True, True),
     ("POST", "/coordination/admin/utilisateurs/{user}/reinviter", {}, True, True),
+    ("GET", "/coordination/admin/partenaires", None, True, False),
+    ("POST", "/coordination/admin/partenaires", {"name": "CH de Die", "kind": "hospital"}, True, False),
+    ("GET", "/coordination/admin/partenaires/{partner}", None, True, True),
+    ("POST", "/coordination/admin/partenaires/{partner}/utilisateurs",
+     {"full_name": "Infirmière de liaison", "email": "liaison@ch-die.fr"}, True, True),
+    ("POST", "/coordination/admin/partenaires/{partner}/cles", {"label": "Logiciel", "scope": "read"}, True, True),
+    ("POST", "/coordination/admin/partenaires/cles/{key}/revoquer", {}, True, True),
+    ("POST", "/coordination/admin/partenaires/{partner}/activation", {}, True, True),
 ]
-ROLES = ["anonymous", "doctor", "other_staff", "other_admin", "staff", "admin"]
+ROLES = ["anonymous", "doctor", "partner", "other_staff", "other_admin", "staff", "admin"]
 
 
 @pytest.fixture
@@ -61,13 +70,19 @@ def world(app, factory, tmp_path, now, db):
     store.mkdir()
     (store / f"{territory.id}-{SHA}.csv").write_bytes(CSV)
 
+    partner = factory.partner(territory=territory)
+    key = api_keys.create_key(db, partner, label="Logiciel", scope="read", now=now, by_id=None).key
+
     def make(role: str):
         if role == "doctor":
             return factory.user("doctor", territory=territory)
+        if role == "partner":
+            return factory.user("partner", territory=territory, partner=partner)
         home = other if role.startswith("other_") else territory
         return factory.user(role.removeprefix("other_"), home)
 
-    values = {"req": req.id, "target_ref": target.reference, "sha": SHA, "user": invited.id}
+    values = {"req": req.id, "target_ref": target.reference, "sha": SHA, "user": invited.id,
+              "partner": partner.id, "key": key.id}
     return make, values, req
 
 
@@ -84,7 +99,7 @@ def test_access_matrix(client, db, world, role, method, template, data, admin_on
     status = response.status_code
     if role == "anonymous":
         assert status == 302 and "/connexion" in response.headers["Location"]
-    elif role == "doctor":
+    elif role in ("doctor", "partner"):
         assert status == 403
     elif admin_only and role in ("staff", "other_staff"):
         assert status == 403

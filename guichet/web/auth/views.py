@@ -18,6 +18,8 @@ from guichet.web.session import get_session, request_now
 
 
 def home_for(role: str) -> str:
+    if role == Role.PARTNER:
+        return url_for("partners.home")
     return url_for("doctors.home") if role == Role.DOCTOR else url_for("staff.dashboard")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, render_template, request
 from flask.typing import ResponseReturnValue
 
+from guichet.partners import referrals
 from guichet.reporting import indicators
 from guichet.timeutil import paris_today
 from guichet.web.access import current_territory
@@ -32,8 +33,11 @@ def indicators_home() -> ResponseReturnValue:
     rows = indicators.compute(db, territory, year, now=request_now())
     current = paris_today(request_now()).year
     peak = max([r.received_mt + r.received_snp for r in rows] + [1])
+    fragile = {r.month: referrals.fragile_figures(db, territory.id, *referrals.month_bounds(r.month)) for r in rows}
+    if not any(f.referred for f in fragile.values()):
+        fragile = {}
     return render_template("staff/indicators.html", rows=rows, year=year, years=range(current, 2019, -1),
-                           peak=peak, territory=territory)
+                           peak=peak, territory=territory, fragile=fragile)
 
 
 @bp.get("/indicateurs/export.csv")

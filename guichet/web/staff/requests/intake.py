@@ -12,7 +12,7 @@ from guichet.models import PatientRequest
 from guichet.requests import intake
 from guichet.requests.tracking import tracking_url
 from guichet.web.access import current_user_record, load_owned, record_audit
-from guichet.web.intake_forms import RED_FLAGS, StaffMtRequestForm, StaffSnpRequestForm, locate_commune
+from guichet.web.intake_forms import RED_FLAGS, StaffMtRequestForm, StaffSnpRequestForm, ready_to_submit
 from guichet.web.security import staff_required
 from guichet.web.session import get_session, request_now
 from guichet.web.staff.blueprint import bp
@@ -30,16 +30,9 @@ def _intake(kind: str, form: Any) -> ResponseReturnValue:
         return _render(kind, form)
     g.no_store = True
     db = get_session()
-    final = not form.lookup.data
-    valid = form.validate() if final else True
-    try:
-        located = locate_commune(form, db, final=final)
-    except intake.OutOfTerritory:
-        form.postal_code.errors = [*form.postal_code.errors,
-                                   "Aucune CPTS de ce service ne couvre ce code postal : orientez la "
-                                   "personne vers sa CPAM (36 46) ou l'annuaire santé d'ameli."]
-        return _render(kind, form)
-    if not final or not (valid and located):
+    outside = ("Aucune CPTS de ce service ne couvre ce code postal : orientez la "
+               "personne vers sa CPAM (36 46) ou l'annuaire santé d'ameli.")
+    if not ready_to_submit(form, db, outside=outside):
         return _render(kind, form)
     submit = intake.submit_mt_request if kind == "mt" else intake.submit_snp_request
     now = request_now()

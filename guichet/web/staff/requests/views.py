@@ -13,6 +13,7 @@ from guichet.accounts import audit
 from guichet.assignment import priority
 from guichet.assignment.priority import FLAG_LABELS
 from guichet.models import Commune, PatientRequest, Proposal
+from guichet.partners import referrals
 from guichet.requests import queue, staff_requests
 from guichet.territories import geo
 from guichet.web.access import current_territory_id, current_user_record, load_owned
@@ -56,7 +57,9 @@ def _staff_labels() -> dict[str, Any]:
 @staff_required
 def dashboard() -> ResponseReturnValue:
     counts = queue.dashboard(get_session(), current_territory_id(), now=request_now())
-    return render_template("staff/dashboard.html", counts=counts)
+    at_risk = referrals.at_risk(get_session(), current_territory_id(), now=request_now())
+    return render_template("staff/dashboard.html", counts=counts, at_risk=at_risk, now=request_now(),
+                           overdue=referrals.is_overdue)
 
 
 @bp.get("/demandes")

@@ -1,0 +1,1 @@
+"""Partner organisations of the territory, their users and API keys (admins)."""
