@@ -20,6 +20,7 @@ from guichet.models import (
     Slot,
     Territory,
 )
+from guichet.partners import organisations
 from guichet.requests.records import create_request
 from guichet.territories import geo
 from guichet.timeutil import PARIS, paris_today
@@ -28,6 +29,7 @@ DEMO_TERRITORY = "CPTS Royans-Vercors"
 DEMO_PASSWORD = "Demo-Guichet-2026!"  # noqa: S105 (printed demo login)
 STAFF_EMAIL = "coordination@royans-vercors.demo"
 ADMIN_EMAIL = "admin@royans-vercors.demo"
+PARTNER_EMAIL = "sortie@hopital-royans.demo"
 
 LAST_NAMES = [
     "Martin", "Bernard", "Thomas", "Petit", "Robert", "Richard", "Durand", "Dubois",
@@ -86,6 +88,11 @@ def load_demo(db: Session, *, now: datetime) -> DemoSummary:
     users.create_user(db, email=ADMIN_EMAIL, full_name="Alain Administration",
                          role=Role.ADMIN, territory_id=territory.id, password_hash=demo_hash,
                          now=now)
+    # a hospital discharge team that refers patients through the partner portal
+    hospital = organisations.create_partner(db, territory, name="Centre hospitalier du Royans (démonstration)",
+                                            kind="hospital", now=now, by_id=None)
+    users.create_user(db, email=PARTNER_EMAIL, full_name="Hélène Liaison", role=Role.PARTNER,
+                      territory_id=territory.id, partner_id=hospital.id, password_hash=demo_hash, now=now)
 
     today = paris_today(now)
     doctors = []
@@ -194,4 +201,5 @@ def _logins(db: Session) -> list[tuple[str, str, str]]:
     rows = [("coordination", STAFF_EMAIL, DEMO_PASSWORD), ("administration", ADMIN_EMAIL,
                                                             DEMO_PASSWORD)]
     rows.append(("médecin", "medecin01@royans-vercors.demo", DEMO_PASSWORD))
+    rows.append(("partenaire (équipe de sortie d'hôpital)", PARTNER_EMAIL, DEMO_PASSWORD))
     return rows

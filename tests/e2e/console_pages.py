@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +21,13 @@ from sqlalchemy.orm import Session
 
 from guichet.accounts import users
 from guichet.assignment import arbitration, proposals, runs
-from guichet.demo import ADMIN_EMAIL, DEMO_PASSWORD, load_demo
+from guichet.demo import ADMIN_EMAIL, DEMO_PASSWORD, PARTNER_EMAIL, load_demo
 from guichet.models import Doctor, Notification, PatientRequest, Proposal, Slot, User
+from guichet.partners import referrals
+from guichet.requests import intake
 
 #: blueprints whose pages are checked elsewhere (tests/e2e/test_accessibility.py) or are not HTML
-ELSEWHERE = {"public", "api", "static"}
+ELSEWHERE = {"public", "api", "static", "api-docs"}
 
 #: GET routes that are not pages a person reads, with why
 NOT_PAGES = {
@@ -56,7 +58,7 @@ class Ids:
 
 @dataclass(frozen=True)
 class Page:
-    #: who opens it: "admin" (the staff console, administration included), "doctor" or "anonymous"
+    #: who opens it: "admin" (the staff console, administration included), "doctor", "partner" or "anonymous"
     role: str
     args: Callable[[Ids], dict[str, Any]] = lambda ids: {}
     #: extra query string (e.g. a filter that must keep the page usable)
@@ -100,6 +102,13 @@ PAGES: dict[str, Page] = {
     "staff.admin_users": Page("admin"),
     "staff.admin_settings": Page("admin"),
     "staff.admin_invite": Page("admin"),
+    "staff.admin_partners": Page("admin"),
+    "staff.admin_partner": Page("admin", lambda ids: {"partner_id": ids.extra["partner_id"]}),
+    # partner portal and the API's documentation
+    "partners.home": Page("partner"),
+    "partners.new_referral": Page("partner"),
+    "partners.referral_detail": Page("partner", lambda ids: {"referral_id": ids.extra["referral_id"]}),
+    "apidocs.docs": Page("anonymous"),
     # GP portal
     "doctors.home": Page("doctor"),
     "doctors.proposal": Page("doctor", lambda ids: {"proposal_id": ids.proposal_id}),
@@ -169,8 +178,17 @@ def prepare_demo(db: Session, *, now: datetime, instance_path: str) -> Ids:
     store.mkdir(parents=True, exist_ok=True)
     (store / f"{territory.id}-{sha}.csv").write_bytes(IMPORT_CSV)
     ids.import_sha = sha
+    partner_user = db.scalar(select(User).where(User.email == PARTNER_EMAIL))
+    assert partner_user is not None and partner_user.partner is not None
+    person = intake.MtRequestData(birth_name="Liaison", first_names="Louise", birth_date=date(1941, 2, 3), sex="F",
+                                  phone="+33612345678", postal_code="26190", commune_insee="26223",
+                                  proxy_name=partner_user.full_name, proxy_phone="+33475990001", is_consented=True)
+    referral = referrals.submit_referral(
+        db, partner_user.partner, person, referrals.Urgency(fragility_reason="stroke", target_delay_days=1),
+        now=now, base_url="http://guichet.test", user_id=partner_user.id)
+    ids.extra.update(partner_id=partner_user.partner_id, referral_id=referral.id)
     assert db.get(Doctor, ids.doctor_id) is not None and db.get(PatientRequest, ids.request_id) is not None
     return ids
 
 
-LOGINS = {"admin": (ADMIN_EMAIL, DEMO_PASSWORD)}
+LOGINS = {"admin": (ADMIN_EMAIL, DEMO_PASSWORD), "partner": (PARTNER_EMAIL, DEMO_PASSWORD)}

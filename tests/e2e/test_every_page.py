@@ -59,7 +59,7 @@ def _urls(app: Any, ids: Ids, role: str) -> list[tuple[str, str]]:
                 for endpoint, page in sorted(PAGES.items()) if page.role == role]
 
 
-@pytest.mark.parametrize("role", ["admin", "doctor", "anonymous"])
+@pytest.mark.parametrize("role", ["admin", "doctor", "partner", "anonymous"])
 def test_every_page_is_accessible_and_fits_1280_px(browser: Any, demo_server: tuple[str, Ids, Any],
                                                    role: str) -> None:
     base, ids, app = demo_server
@@ -67,8 +67,8 @@ def test_every_page_is_accessible_and_fits_1280_px(browser: Any, demo_server: tu
     page = context.new_page()
     problems: list[str] = []
     try:
-        if role == "admin":
-            login(page, base, *LOGINS["admin"])
+        if role in LOGINS:
+            login(page, base, *LOGINS[role])
         elif role == "doctor":
             login(page, base, ids.doctor_email, DEMO_PASSWORD)
         for endpoint, path in _urls(app, ids, role):

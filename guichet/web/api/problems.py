@@ -47,6 +47,7 @@ _FRENCH = [
     (r"^Not a valid list\.$", "Une liste est attendue."),
     (r"^Invalid input type\.$", "Le type de la valeur est incorrect."),
     (r"^Invalid input\.$", "Le corps de la requête doit être un objet JSON."),
+    (r"^Invalid JSON body\.$", "Le corps de la requête n'est pas un JSON valide."),
     (r"^Not a valid email address\.$", "Adresse e-mail invalide."),
     (r"^Must be one of", "Valeur hors de la liste permise."),
     (r"^Must be (greater|less)", "Valeur hors des limites permises."),
@@ -99,6 +100,8 @@ def from_http_exception(exc: HTTPException) -> Response:
     headers = {k: v for k, v in exc.get_headers() if k.lower() == "allow"}
     headers.update(data.get("headers") or {})
     detail = data.get("message") if isinstance(data.get("message"), str) else None
+    if isinstance(errors, list):  # about the whole body, not one field
+        detail, errors = " ".join(french(str(e)) for e in errors), None
     return problem(code, detail, errors=_translate(errors) if errors else None, headers=headers)
 
 
