@@ -12,6 +12,7 @@ PREFIX_AUDIENCE = [
     ("/coordination/admin", "admin"),
     ("/coordination/", "staff"),
     ("/medecin/", "doctor"),
+    ("/partenaire/", "partner"),
     ("/api/", "public"),
     ("/", "public"),
 ]
@@ -34,14 +35,24 @@ ARGUMENTS = {
     "slug": "slug",
     "answer": "answer",
     "filename": "filename",
+    "partner_id": "partner",
+    "key_id": "api_key",
+    "referral_id": "referral",
 }
 
 #: arguments that name a record: another territory's staff (another GP) must get a 404
 OBJECT_ARGUMENTS = {"request_id", "run_id", "proposal_id", "notification_id", "doctor_id", "user_id",
-                    "slot_id", "sha"}
+                    "slot_id", "sha", "partner_id", "key_id", "referral_id"}
+
+#: the scope an API key needs per API endpoint: "read" unless listed; None: no key at all
+API_KEY_SCOPES: dict[str, str | None] = {"api.health": None, "api.create_referral": "write"}
 
 #: endpoints the sweep and the matrix do not post to (they end the session under test)
 LAST = {"auth.logout"}
+
+
+def api_key_scope(endpoint: str) -> str | None:
+    return API_KEY_SCOPES.get(endpoint, "read")
 
 
 def audience(rule: str, endpoint: str) -> str:

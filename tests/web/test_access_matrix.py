@@ -11,17 +11,21 @@ end (-s) is the number of cells checked.
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from guichet.accounts import users
 from guichet.messaging import notifications
-from guichet.models import MatchingRun, Proposal
+from guichet.models import MatchingRun, Partner, Proposal
+from guichet.partners import api_keys, referrals
+from guichet.requests import intake
 from tests.factories import login
 from tests.web import route_access
 
-ROLES = ["anonymous", "doctor", "other_doctor", "staff", "admin", "other_staff", "other_admin"]
+ROLES = ["anonymous", "doctor", "other_doctor", "partner", "other_partner", "staff", "admin", "other_staff",
+         "other_admin"]
 CSV = "nom;prénom;date de naissance;code postal;commune\r\nDurand;Hélène;14/03/1948;26190;Bouvante\r\n".encode()
 SHA = hashlib.sha256(CSV).hexdigest()
 
@@ -55,6 +59,14 @@ def world(app, factory, db, now, tmp_path):
     invited = users.create_user(db, email="invitee@cpts.fr", full_name="Invitée", role="staff", now=now,
                                 territory_id=a.id)
     slot = factory.slot(doctor)
+    partner = factory.partner(territory=a)
+    api_key = api_keys.create_key(db, partner, label="Logiciel", scope="write", now=now, by_id=None).key
+    referral = referrals.submit_referral(
+        db, partner, intake.MtRequestData(
+            birth_name="Adressé", first_names="Paul", birth_date=date(1950, 1, 2), sex="M", phone="+33612345678",
+            postal_code="26190", commune_insee="26223", proxy_name="Liaison", proxy_phone="+33475000000",
+            is_consented=True),
+        referrals.Urgency(fragility_reason="stroke", target_delay_days=7), now=now, base_url="http://x")
     store = Path(tmp_path) / "imports"
     store.mkdir()
     (store / f"{a.id}-{SHA}.csv").write_bytes(CSV)
@@ -62,7 +74,8 @@ def world(app, factory, db, now, tmp_path):
     values = {
         "request": req.id, "run": run.id, "proposal": proposal.id, "letter": letter.id, "doctor": doctor.id,
         "invited_user": invited.id, "slot": slot.id, "sha": SHA, "token": req.tracking_token, "kind": "mt",
-        "slug": "x", "answer": "oui", "filename": "guichet.css",
+        "slug": "x", "answer": "oui", "filename": "guichet.css", "partner": partner.id, "api_key": api_key.id,
+        "referral": referral.id,
     }
 
     def make(role):
@@ -70,6 +83,8 @@ def world(app, factory, db, now, tmp_path):
             return factory.user("doctor", doctor=doctor)
         if role == "other_doctor":
             return factory.user("doctor", doctor=factory.doctor(territory=a))
+        if role in ("partner", "other_partner"):  # another organisation of the same territory
+            return factory.user("partner", territory=a, partner=partner if role == "partner" else None)
         home = b if role.startswith("other_") else a
         return factory.user(role.removeprefix("other_"), home)
 
@@ -91,7 +106,8 @@ def expected(audience, role, is_object):
     if role == "anonymous":
         return "login"
     role_kind = role.removeprefix("other_")
-    allowed_roles = {"staff": {"staff", "admin"}, "admin": {"admin"}, "doctor": {"doctor"}}[audience]
+    allowed_roles = {"staff": {"staff", "admin"}, "admin": {"admin"}, "doctor": {"doctor"},
+                     "partner": {"partner"}}[audience]
     if role_kind not in allowed_roles:
         return {403}
     if role.startswith("other_") and is_object:
@@ -136,4 +152,47 @@ def test_every_route_answers_each_role_as_declared(app, client, world, role):
             failures.append(f"{role} {method} {rule.rule}: {problem}")
     print(f"\naccess matrix, {role}: {cells} cells checked")
     assert cells > 80
+    assert not failures, "\n".join(failures)
+
+
+API_KEYS = ["none", "revoked", "read", "write", "other_organisation", "other_territory"]
+
+
+@pytest.mark.parametrize("key", API_KEYS)
+def test_every_api_route_answers_each_key_as_declared(app, client, db, factory, world, now, key):
+    """API keys: none or revoked → 401, read on a write route → 403, another organisation's
+    referral → 404, never a server error; the scope each route needs is in route_access."""
+    make, values = world
+    partner = db.get(Partner, values["partner"])
+    owner = {"other_organisation": factory.partner(territory=partner.territory),
+             "other_territory": factory.partner()}.get(key, partner)
+    headers = {}
+    if key != "none":
+        new = api_keys.create_key(db, owner, label="Matrice", scope="read" if key == "read" else "write", now=now,
+                                  by_id=None)
+        if key == "revoked":
+            api_keys.revoke_key(db, new.key, now=now, by_id=None)
+        headers = {"Authorization": f"Bearer {new.secret}"}
+    failures, cells = [], 0
+    for rule, method in routes(app):
+        if not rule.endpoint.startswith("api."):
+            continue
+        path = url_for_rule(rule, values)
+        response = client.get(path, headers=headers) if method == "GET" else client.post(path, json={},
+                                                                                          headers=headers)
+        cells += 1
+        scope = route_access.api_key_scope(rule.endpoint)
+        status = response.status_code
+        if scope is None or key in ("read", "write") or key.startswith("other_"):
+            want = {403} if scope == "write" and key == "read" else None
+            if set(rule.arguments) & route_access.OBJECT_ARGUMENTS and key.startswith("other_"):
+                want = {404}
+        else:
+            want = {401}
+        if status >= 500 or (want and status not in want) or (not want and status in (401, 403)):
+            failures.append(f"{key} {method} {rule.rule}: {status} (expected {sorted(want) if want else 'allowed'})")
+        elif status >= 400:
+            assert response.content_type == "application/problem+json", (rule.rule, status)
+    print(f"\nAPI key matrix, {key}: {cells} cells checked")
+    assert cells >= 6
     assert not failures, "\n".join(failures)

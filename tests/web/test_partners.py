@@ -53,7 +53,7 @@ def test_a_partner_refers_a_fragile_patient_who_lands_in_the_queue_with_a_target
     client.post("/deconnexion")
     login(client, staff)
     queue = unescape(client.get("/coordination/demandes?status=open").get_data(as_text=True))
-    assert req.reference in queue and "Délai cible : avant le 1 décembre 2026" in queue
+    assert req.reference in queue and "Délai cible : avant le 1er décembre 2026" in queue
     detail = unescape(client.get(f"/coordination/demandes/{req.id}").get_data(as_text=True))
     assert "Adressée par CH de Valence" in detail and "Patient fragile" in detail
 
@@ -137,3 +137,6 @@ def test_dashboard_shows_fragile_referrals_at_risk(app, client, db, factory, hos
     login(client, staff)
     html = unescape(client.get("/coordination/").get_data(as_text=True))
     assert "Dépassé" in html
+
+
+

@@ -65,10 +65,10 @@ def _referral_out(referral: Referral) -> dict[str, Any]:
 
 
 @bp.route("/referrals", methods=["POST"])
+@key_required(ApiScope.WRITE)
 @bp.arguments(ReferralInSchema)
 @bp.response(201, ReferralOutSchema, description="La demande est enregistrée et transmise à la coordination.")
 @_documented(401, 403, 409, 429)
-@key_required(ApiScope.WRITE)
 def create_referral(body: dict[str, Any]) -> ResponseReturnValue:
     """Adresser un patient pour un médecin traitant (clé en écriture)."""
     key = current_key()
@@ -106,10 +106,10 @@ def create_referral(body: dict[str, Any]) -> ResponseReturnValue:
 
 
 @bp.route("/referrals", methods=["GET"])
+@key_required(ApiScope.READ)
 @bp.arguments(PageArgsSchema, location="query")
 @bp.response(200, ReferralPageSchema)
 @_documented(401, 429)
-@key_required(ApiScope.READ)
 def list_referrals(args: dict[str, Any]) -> ResponseReturnValue:
     """Les demandes adressées par l'organisation de la clé, les plus récentes d'abord."""
     limit = args["limit"]
@@ -120,9 +120,9 @@ def list_referrals(args: dict[str, Any]) -> ResponseReturnValue:
 
 
 @bp.route("/referrals/<int(max=2147483647):referral_id>", methods=["GET"])
+@key_required(ApiScope.READ)
 @bp.response(200, ReferralOutSchema)
 @_documented(401, 404, 429)
-@key_required(ApiScope.READ)
 def get_referral(referral_id: int) -> ResponseReturnValue:
     """Le statut d'une demande adressée par l'organisation de la clé."""
     referral = referrals.get_for_partner(get_session(), current_key().partner_id, referral_id)
@@ -132,9 +132,9 @@ def get_referral(referral_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/waiting-list", methods=["GET"])
+@key_required(ApiScope.READ)
 @bp.response(200, WaitingListSchema)
 @_documented(401, 404, 429)
-@key_required(ApiScope.READ)
 def waiting_list() -> ResponseReturnValue:
     """La liste d'attente anonyme publiée du territoire (petits effectifs masqués, comme la page publique)."""
     row = publication.latest(get_session(), current_key().partner.territory)
@@ -146,10 +146,10 @@ def waiting_list() -> ResponseReturnValue:
 
 
 @bp.route("/indicators", methods=["GET"])
+@key_required(ApiScope.READ)
 @bp.arguments(YearArgsSchema, location="query")
 @bp.response(200, IndicatorsSchema)
 @_documented(401, 429)
-@key_required(ApiScope.READ)
 def monthly_indicators(args: dict[str, Any]) -> ResponseReturnValue:
     """Les indicateurs mensuels du territoire pour une année (par défaut l'année en cours)."""
     now = request_now()
@@ -173,12 +173,12 @@ def monthly_indicators(args: dict[str, Any]) -> ResponseReturnValue:
 
 
 @bp.route("/fhir/Slot", methods=["GET"])
+@key_required(ApiScope.READ)
 @bp.arguments(SlotArgsSchema, location="query")
 @bp.response(200, FhirBundleSchema, content_type="application/fhir+json",
              description="Bundle FHIR R4 « searchset » : les créneaux libres (Slot) et, inclus, leurs "
                          "agendas (Schedule) et médecins (Practitioner, identifiés par leur RPPS).")
 @_documented(401, 429)
-@key_required(ApiScope.READ)
 def fhir_slot_search(args: dict[str, Any]) -> ResponseReturnValue:
     """Les créneaux de soins non programmés libres du territoire, en FHIR R4."""
     start = args.get("start") or request_now()
