@@ -18,7 +18,10 @@ PREFIX_AUDIENCE = [
 ]
 
 #: endpoints whose audience is not the one of their prefix
-ENDPOINT_AUDIENCE: dict[str, str] = {}
+ENDPOINT_AUDIENCE: dict[str, str] = {"staff.simulation_apply": "admin"}
+
+#: GET routes that answer 400 to their own audience without the form they are sent by GET
+GET_NEEDS_FORM = {"staff.simulation_export"}
 
 #: URL argument -> key of the value in the matrix's world (objects of territory A, GP A)
 ARGUMENTS = {

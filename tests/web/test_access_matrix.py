@@ -147,6 +147,8 @@ def test_every_route_answers_each_role_as_declared(app, client, world, role):
         want = expected(route_access.audience(rule.rule, rule.endpoint), role, is_object)
         response = client.get(path) if method == "GET" else client.post(path, data={})
         cells += 1
+        if want == "allowed" and response.status_code == 400 and rule.endpoint in route_access.GET_NEEDS_FORM:
+            continue
         problem = check(response, want, method)
         if problem:
             failures.append(f"{role} {method} {rule.rule}: {problem}")
