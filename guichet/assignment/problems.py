@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, exists, select
 from sqlalchemy.orm import Session, object_session, selectinload
 
 from guichet.assignment.priority import FLAG_LABELS, REACH_BONUS_KM, engine_weight, is_reason
@@ -66,6 +66,7 @@ from guichet.models import (
     Patient,
     PatientRequest,
     Proposal,
+    RequestEvent,
     Slot,
     Territory,
 )
@@ -358,14 +359,21 @@ def slot_fits(request: PatientRequest, slot: Slot) -> bool:
 
 
 def snp_board_requests(db: Session, territory: Territory, *, now: datetime) -> list[PatientRequest]:
-    """Waiting SNP requests available today or tomorrow (or any time), most urgent first."""
+    """Waiting SNP requests available today or tomorrow (or any time), most urgent first.
+
+    A request whose appointment the GP cancelled comes first: the patient was already
+    promised a consultation.
+    """
     days = {d.isoformat() for d in _snp_days(now)}
+    lost_a_slot = exists().where(RequestEvent.request_id == PatientRequest.id, RequestEvent.kind == "status",
+                                 RequestEvent.reason == "slot_cancelled")
     rows = db.scalars(
         select(PatientRequest)
         .where(PatientRequest.territory_id == territory.id, PatientRequest.kind == "snp",
                PatientRequest.status == "waiting")
         .options(selectinload(PatientRequest.patient).selectinload(Patient.commune))
-        .order_by(PatientRequest.priority_score.desc(), PatientRequest.waiting_since_dt, PatientRequest.id)
+        .order_by(case((lost_a_slot, 0), else_=1), PatientRequest.priority_score.desc(),
+                  PatientRequest.waiting_since_dt, PatientRequest.id)
     )
     result = []
     for r in rows:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from guichet.accounts import audit
 from guichet.assignment import problems
 from guichet.doctors import slots
+from guichet.formatting import time_fr
 from guichet.models import PatientRequest, Slot, Territory, User
 from guichet.workflow import IllegalTransition
 
@@ -35,12 +36,30 @@ class BookingReport:
     failed: list[tuple[int, int, str]] = field(default_factory=list)
 
 
+#: a request whose last availability ends within this delay is flagged as urgent
+ENDING_SOON = timedelta(hours=4)
+
+
+def urgency(request: PatientRequest, fitting_slots: int, now: datetime) -> list[str]:
+    """Why a request needs attention first, in French (empty when nothing presses)."""
+    reasons = []
+    ends = [end for _, end in problems.availability_windows(request) if end > now]
+    if problems.availability_windows(request) and not ends:
+        reasons.append("Disponibilités passées : rappeler le patient")
+    elif ends and max(ends) - now <= ENDING_SOON:
+        reasons.append(f"Disponible jusqu'à {time_fr(max(ends))} seulement")
+    if fitting_slots == 0:
+        reasons.append("Aucun créneau libre ne convient")
+    return reasons
+
+
 def board(db: Session, territory: Territory, *, now: datetime) -> dict[str, Any]:
-    """Requests and free slots for today and tomorrow (Europe/Paris)."""
+    """Requests and free slots for today and tomorrow (Europe/Paris), with what is urgent."""
     requests = problems.snp_board_requests(db, territory, now=now)
     free = problems.snp_free_slots(db, territory, now=now)
     fits = {r.id: [s.id for s in free if problems.slot_fits(r, s)] for r in requests}
-    return {"requests": requests, "slots": free, "fits": fits}
+    urgent = {r.id: urgency(r, len(fits[r.id]), now) for r in requests}
+    return {"requests": requests, "slots": free, "fits": fits, "urgency": urgent}
 
 
 def _check(db: Session, territory: Territory, request_id: int, slot_id: int,
@@ -59,7 +78,7 @@ def _check(db: Session, territory: Territory, request_id: int, slot_id: int,
 
 
 def book(db: Session, territory: Territory, request_id: int, slot_id: int, *, user: User | None,
-         now: datetime) -> Slot:
+         now: datetime, base_url: str | None = None) -> Slot:
     """Book one slot for one SNP request of the territory (by hand or from a suggestion).
 
     Raises BoardError (not of the territory, not waiting, outside the patient's
@@ -67,7 +86,7 @@ def book(db: Session, territory: Territory, request_id: int, slot_id: int, *, us
     """
     request, _ = _check(db, territory, request_id, slot_id, now)
     try:
-        slot = slots.book(db, slot_id, request, now=now, user_id=user.id if user else None)
+        slot = slots.book(db, slot_id, request, now=now, user_id=user.id if user else None, base_url=base_url)
     except IntegrityError as exc:
         # another coordinator booked this request into another slot at the same instant
         # (slots.request_id is unique); the caller rolls back
@@ -79,7 +98,7 @@ def book(db: Session, territory: Territory, request_id: int, slot_id: int, *, us
 
 
 def book_many(db: Session, territory: Territory, pairs: Iterable[tuple[int, int]], *, user: User | None,
-              now: datetime) -> BookingReport:
+              now: datetime, base_url: str | None = None) -> BookingReport:
     """Book the confirmed suggestions, each on its own; report those that failed and why."""
     report = BookingReport()
     pairs = list(dict.fromkeys(pairs))
@@ -90,7 +109,7 @@ def book_many(db: Session, territory: Territory, pairs: Iterable[tuple[int, int]
     for request_id, slot_id in pairs:
         try:
             with db.begin_nested():
-                book(db, territory, request_id, slot_id, user=user, now=now)
+                book(db, territory, request_id, slot_id, user=user, now=now, base_url=base_url)
         except (BoardError, slots.SlotUnavailable, IllegalTransition) as exc:
             report.failed.append((request_id, slot_id, str(exc)))
             continue

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from guichet.doctors import appointments
 from guichet.messaging import notifications
 from guichet.models import PatientRequest, Slot, User
 from guichet.timeutil import as_utc
@@ -23,8 +24,12 @@ class SlotUnavailable(ValueError):
 
 
 def book(db: Session, slot_id: int, request: PatientRequest, *, now: datetime,
-         user_id: int | None = None) -> Slot:
-    """Book a free future slot for an SNP request and tell the patient (raises SlotUnavailable)."""
+         user_id: int | None = None, base_url: str | None = None) -> Slot:
+    """Book a free future slot for an SNP request and tell the patient (raises SlotUnavailable).
+
+    The patient gets an e-mail, or a letter when the appointment is far enough for one to
+    arrive; otherwise they are on the coordinators' call list (guichet.doctors.appointments).
+    """
     result = db.execute(
         update(Slot)
         .where(Slot.id == slot_id, Slot.status == "free", Slot.start_dt > now)
@@ -38,19 +43,28 @@ def book(db: Session, slot_id: int, request: PatientRequest, *, now: datetime,
     db.refresh(slot)
     change_request_status(db, request, "booked", now=now, actor="staff" if user_id else "system",
                           user_id=user_id)
-    doctor = slot.doctor
-    from guichet.timeutil import to_paris
-
-    start = to_paris(slot.start_dt)
-    notifications.notify_patient(
-        db, request, template="snp_booked", subject="Votre rendez-vous de soins non programmés",
-        dedup_key=f"slot:{slot.id}:booked:{request.id}", now=now,
-        context={"doctor_name": doctor.display_name, "practice_address": doctor.practice_address,
-                 "practice_commune": doctor.commune.name, "date": start.strftime("%d/%m/%Y"),
-                 "time": start.strftime("%H h %M")},
-    )
+    if notifications.patient_email(request.patient) is not None or not appointments.too_soon_for_a_letter(slot, now):
+        notifications.notify_patient(
+            db, request, template="snp_booked", subject="Votre rendez-vous de soins non programmés",
+            dedup_key=f"slot:{slot.id}:booked:{request.id}", now=now,
+            context=appointments.appointment_context(slot, base_url=base_url),
+        )
     db.flush()
     return slot
+
+
+def _alert_staff(db: Session, request: PatientRequest, slot: Slot, *, now: datetime, template: str,
+                 subject: str, event: str) -> None:
+    """Tell every coordinator of the territory at once (a same-day appointment cannot wait for a digest)."""
+    for staff in db.scalars(select(User).where(User.territory_id == request.territory_id,
+                                               User.role.in_(("staff", "admin")), User.is_active)):
+        notifications.enqueue(
+            db, template=template, subject=subject,
+            dedup_key=f"slot:{slot.id}:{event}:{request.id}:{staff.id}", now=now, email=staff.email,
+            user_id=staff.id, territory_id=request.territory_id,
+            context={"reference": request.reference, "doctor_name": slot.doctor.display_name,
+                     "start": as_utc(slot.start_dt).isoformat(), "reason": slot.cancel_reason},
+        )
 
 
 def cancel(db: Session, slot: Slot, *, now: datetime, reason: str | None = None,
@@ -75,15 +89,8 @@ def cancel(db: Session, slot: Slot, *, now: datetime, reason: str | None = None,
         if request.status == "booked":
             change_request_status(db, request, "waiting", now=now, actor="doctor", user_id=user_id,
                                   reason="slot_cancelled")
-        for staff in db.scalars(select(User).where(User.territory_id == request.territory_id,
-                                                   User.role.in_(("staff", "admin")), User.is_active)):
-            notifications.enqueue(
-                db, template="slot_cancelled_alert", subject="Urgent : un rendez-vous SNP a été annulé",
-                dedup_key=f"slot:{slot.id}:cancelled:{staff.id}", now=now, email=staff.email,
-                user_id=staff.id, territory_id=request.territory_id,
-                context={"reference": request.reference, "doctor_name": slot.doctor.display_name,
-                         "start": as_utc(slot.start_dt).isoformat(), "reason": slot.cancel_reason},
-            )
+        _alert_staff(db, request, slot, now=now, template="slot_cancelled_alert",
+                     subject="Urgent : un rendez-vous SNP a été annulé", event="cancelled")
     db.flush()
     return request
 
@@ -105,14 +112,13 @@ def release_for_request(db: Session, request: PatientRequest, *, now: datetime) 
     db.flush()
     doctor = slot.doctor
     if doctor.email:
-        from guichet.timeutil import to_paris
-
-        start = to_paris(slot.start_dt)
         notifications.enqueue(
             db, template="snp_cancelled_by_patient", subject="Un rendez-vous de soins non programmés est libéré",
             dedup_key=f"slot:{slot.id}:released:{request.id}", now=now, email=doctor.email,
             user_id=doctor.user.id if doctor.user else None, territory_id=request.territory_id,
             context={"doctor_name": doctor.display_name, "reference": request.reference,
-                     "date": start.strftime("%d/%m/%Y"), "time": start.strftime("%H h %M")},
+                     "start": as_utc(slot.start_dt).isoformat()},
         )
+    _alert_staff(db, request, slot, now=now, template="snp_released_alert",
+                 subject="Un patient a annulé son rendez-vous SNP", event="released")
     return slot

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from guichet.doctors import appointments
 from guichet.messaging import follow_up
 
 
@@ -24,3 +25,8 @@ def capacity_reminders(db: Session, *, now: datetime, settings: Mapping[str, Any
 def snp_housekeeping(db: Session, *, now: datetime, settings: Mapping[str, Any]) -> dict[str, int]:
     """Release past free slots and close past appointments."""
     return follow_up.snp_housekeeping(db, now=now)
+
+
+def snp_reminders(db: Session, *, now: datetime, settings: Mapping[str, Any]) -> dict[str, int]:
+    """Remind patients by e-mail of tomorrow's same-day care appointment."""
+    return appointments.send_reminders(db, now=now, base_url=str(settings.get("BASE_URL") or "") or None)

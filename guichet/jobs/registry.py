@@ -55,6 +55,8 @@ JOBS: dict[str, JobSpec] = {
                 "guichet.jobs.follow_ups:capacity_reminders", "day=1 09:00"),
         JobSpec("snp_housekeeping", "Entretien des créneaux de soins non programmés",
                 "guichet.jobs.follow_ups:snp_housekeeping", "*/30"),
+        JobSpec("snp_reminders", "Rappel aux patients de leur rendez-vous du lendemain",
+                "guichet.jobs.follow_ups:snp_reminders", "18:00"),
         JobSpec("retention", "Anonymisation et purge des données anciennes",
                 "guichet.jobs.retention:retention", "03:30"),
         JobSpec("delivery", "Envoi des messages",

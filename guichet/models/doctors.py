@@ -14,6 +14,7 @@ from guichet.models.geo import Commune, Territory
 
 if TYPE_CHECKING:
     from guichet.models.accounts import User
+    from guichet.models.patients import PatientRequest
 
 
 class SlotStatus(enum.StrEnum):
@@ -125,6 +126,7 @@ class Slot(Base):
     created_dt: Mapped[datetime]
 
     doctor: Mapped[Doctor] = relationship(back_populates="slots")
+    request: Mapped[PatientRequest | None] = relationship()
 
     __table_args__ = (
         CheckConstraint("end_dt > start_dt", name="ends_after_start"),

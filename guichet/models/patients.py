@@ -140,6 +140,11 @@ class Patient(Base):
         name = self.usage_name or self.birth_name
         return f"{name.upper()} {self.first_names}"
 
+    @property
+    def contact_phone(self) -> str | None:
+        """The number to call about a request: the helper's when someone filled it in for the patient."""
+        return self.proxy_phone if self.filled_by != "self" and self.proxy_phone else self.phone
+
 
 class PatientRequest(Base):
     """A request for a médecin traitant (mt) or for soins non programmés (snp)."""

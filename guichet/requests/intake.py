@@ -408,11 +408,19 @@ def _refuse_duplicate(
     raise DuplicateRequest(existing)
 
 
-def _initial_status(channel: str, status: str | None) -> str:
+def initial_status(kind: str, channel: str, territory: Territory, status: str | None = None) -> str:
+    """Where a new request starts: the one place deciding it, whatever the channel and kind.
+
+    Staff entering a request have already checked it: it waits at once. An online SNP
+    request goes straight to the SNP board too: same-day care cannot wait for a review,
+    and the board is where a coordinator reads it. An online MT request waits for a
+    coordinator's review first.
+    """
     if status is not None:
         return status
-    # a web request waits for a coordinator to check it; staff have already done so
-    return RequestStatus.SUBMITTED if channel == "web" else RequestStatus.WAITING
+    if channel != "web" or kind == RequestKind.SNP:
+        return RequestStatus.WAITING
+    return RequestStatus.SUBMITTED
 
 
 def _insert(
@@ -484,7 +492,7 @@ def submit_mt_request(
             db, patient,
             kind=RequestKind.MT,
             channel=channel,
-            status=_initial_status(channel, status),
+            status=initial_status(RequestKind.MT, channel, territory, status),
             now=now,
             actor="patient" if channel == "web" else "staff",
             user_id=user_id,
@@ -530,7 +538,7 @@ def submit_snp_request(
             db, patient,
             kind=RequestKind.SNP,
             channel=channel,
-            status=_initial_status(channel, status),
+            status=initial_status(RequestKind.SNP, channel, territory, status),
             now=now,
             actor="patient" if channel == "web" else "staff",
             user_id=user_id,

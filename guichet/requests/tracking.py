@@ -147,8 +147,8 @@ _SNP_TEXTS = {
     ),
     S.BOOKED: StatusText(
         "Votre rendez-vous est réservé",
-        "L'heure et l'adresse vous ont été communiquées par téléphone ou par e-mail. Si "
-        "vous ne pouvez pas y aller, annulez ci-dessous : le créneau servira à quelqu'un d'autre.",
+        "Si vous ne pouvez pas y aller, annulez-le ci-dessous : le créneau servira à quelqu'un "
+        "d'autre. Apportez votre carte Vitale et, si vous en avez, vos ordonnances en cours.",
     ),
     S.COMPLETED: StatusText("Votre demande est terminée", "Nous vous souhaitons un bon rétablissement."),
     S.NO_SHOW: StatusText(

@@ -91,6 +91,7 @@ PAGES: dict[str, Page] = {
                              "&weight_age_70=200&weight_css=150&weight_pregnancy=150&weight_hospital_discharge=150"
                              "&weight_disability=100&weight_previous_mt_left=50&weight_per_day_waited=1"),
     "staff.snp_home": Page("admin"),
+    "staff.appointments": Page("admin"),
     "staff.indicators_home": Page("admin"),
     "staff.doctor_list": Page("admin"),
     "staff.doctor_new": Page("admin"),

@@ -56,7 +56,7 @@ def test_every_job_is_registered_with_coalesce_one_instance_and_a_grace_of_minut
     scheduler = registry.build_scheduler(settings, sessions, clock)
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs) == set(JOBS) == {"nightly_matching", "publication", "follow_ups", "capacity_reminders",
-                                      "snp_housekeeping", "retention", "delivery"}
+                                      "snp_housekeeping", "snp_reminders", "retention", "delivery"}
     for job in jobs.values():
         assert job.coalesce is True
         assert job.max_instances == 1

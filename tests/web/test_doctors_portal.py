@@ -373,7 +373,8 @@ def test_cancelling_a_booked_slot_needs_a_reason_and_alerts_coordinators(client,
     slots.book(db, slot.id, request, now=NOW)
     login(client, user_a)
     html = text(client.get("/medecin/creneaux"))
-    assert request.reference in html and "70–79 ans" in html and "SECRET" not in html
+    # the GP sees who is coming to their consultation (issue 13), and only for their own slots
+    assert request.reference in html and "70–79 ans" in html and "SECRET Marie" in html
     page = text(client.get(f"/medecin/creneaux/{slot.id}/annuler"))
     assert "Motif de l'annulation" in page
     html = text(client.post(f"/medecin/creneaux/{slot.id}/annuler", data={"reason": "  "}))

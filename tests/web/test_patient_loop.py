@@ -142,3 +142,111 @@ def test_form_errors_and_rule_errors_show_together_in_one_submission(client, db,
     html = html_of(response)
     assert 'id="first_names-error"' in html and 'id="proxy_name-error"' in html
     assert counts(db) == before
+
+
+# --- same-day care, end to end ---------------------------------------------------------
+
+
+def _snp_booked(db, factory, now, *, days=2, hours=0, **patient_fields):
+    from datetime import timedelta
+
+    from guichet.doctors import slots
+
+    territory = factory.territory()
+    doctor = factory.doctor(territory, phone="+33475480000")
+    slot = factory.slot(doctor, start=now + timedelta(days=days, hours=hours))
+    req = factory.request(factory.patient(territory, **patient_fields), kind="snp")
+    slots.book(db, slot.id, req, now=now, base_url="http://guichet.test")
+    return territory, doctor, slot, req
+
+
+def test_booked_appointment_shows_on_the_tracking_page_and_in_the_email_in_paris_time(client, db, factory, now):
+    _, doctor, slot, req = _snp_booked(db, factory, now)
+    html = html_of(client.get(f"/suivi/{req.tracking_token}"))
+    # 2 days after 24/11 09:00 UTC: Thursday 26 at 10 h in Paris
+    assert "jeudi 26 novembre 2026 à 10 h" in html and doctor.display_name in html
+    assert "04 75 48 00 00" in html and "Annuler le rendez-vous" in html
+    message = db.scalars(select(Notification).where(Notification.template == "snp_booked")).one()
+    text, _ = notifications.render(message.template, dict(message.context))
+    assert "jeudi 26 novembre 2026 à 10 h" in text and f"/suivi/{req.tracking_token}" in text
+    assert "2026-11-26" not in text
+
+
+def test_patient_without_email_and_a_close_appointment_is_called_not_sent_a_letter(client, db, factory, now):
+    territory, _, _, req = _snp_booked(db, factory, now, days=1, email=None, contact_preference="phone")
+    assert db.scalar(select(Notification).where(Notification.template == "snp_booked")) is None
+    login(client, factory.user("staff", territory=territory))
+    page = html_of(client.get("/coordination/rendez-vous"))
+    assert "Patients à appeler (1)" in page and req.patient.display_name in page and "06 12 34 56 78" in page
+    assert db.scalar(select(AuditEvent).where(AuditEvent.action == "snp.appointments"))
+    assert client.post(f"/coordination/rendez-vous/{req.id}/appele").status_code == 302
+    assert "appel noté" in html_of(client.get("/coordination/rendez-vous"))
+
+
+def test_appointments_view_groups_by_day_and_filters_by_gp(client, db, factory, now):
+    territory, doctor, _, req = _snp_booked(db, factory, now, days=0, hours=3)
+    login(client, factory.user("staff", territory=territory))
+    page = html_of(client.get("/coordination/rendez-vous"))
+    assert "Aujourd'hui (1)" in page and "Demain (0)" in page and req.reference in page
+    other = factory.doctor(territory)
+    filtered = html_of(client.get(f"/coordination/rendez-vous?medecin={other.id}"))
+    assert "Aujourd'hui (0)" in filtered and req.reference not in filtered
+
+
+def test_gp_portal_lists_booked_patients_with_identity_and_the_read_is_audited(client, db, factory, now):
+    _, doctor, _, req = _snp_booked(db, factory, now)
+    login(client, factory.user("doctor", doctor=doctor))
+    page = html_of(client.get("/medecin/creneaux"))
+    assert req.patient.display_name in page and "14 mars 1950" in page
+    assert db.scalar(select(AuditEvent).where(AuditEvent.action == "snp.view_by_doctor"))
+
+
+def test_patient_cancelling_frees_the_slot_and_tells_the_gp_and_the_cpts(client, db, factory, now):
+    territory, doctor, slot, req = _snp_booked(db, factory, now)
+    staff = factory.user("staff", territory=territory)
+    db.commit()
+    response = client.post(f"/suivi/{req.tracking_token}/retirer")
+    assert response.status_code == 302
+    db.expire_all()
+    assert slot.status == "free" and req.status == "withdrawn"
+    recipients = set(db.scalars(select(Notification.recipient_email).where(
+        Notification.template.in_(("snp_cancelled_by_patient", "snp_released_alert")))))
+    assert recipients == {doctor.email, staff.email}
+
+
+def test_gp_cancelling_puts_the_request_first_on_the_board(db, factory, now):
+    from guichet.assignment import snp_board
+    from guichet.doctors import slots
+
+    territory, _, slot, req = _snp_booked(db, factory, now)
+    urgent = factory.request(factory.patient(territory, is_ald=True), kind="snp", waited_days=30)
+    slots.cancel(db, slot, now=now, reason="absent")
+    requests = snp_board.board(db, territory, now=now)["requests"]
+    assert [r.id for r in requests][:2] == [req.id, urgent.id]
+
+
+def test_online_snp_request_is_on_the_board_at_once_with_what_is_urgent(db, factory, now):
+    from guichet.assignment import snp_board
+    from guichet.requests import intake
+
+    territory = factory.territory()
+    assert intake.initial_status("snp", "web", territory) == "waiting"
+    assert intake.initial_status("mt", "web", territory) == "submitted"
+    # available this morning only (09:00 UTC is 10 h in Paris): ends at 12 h, no slot at all
+    req = factory.request(factory.patient(territory), kind="snp",
+                          snp_availability=[{"day": "2026-11-24", "period": "morning"}])
+    data = snp_board.board(db, territory, now=now)
+    assert data["urgency"][req.id] == ["Disponible jusqu'à 12 h seulement", "Aucun créneau libre ne convient"]
+
+
+def test_reminder_goes_the_day_before_once(db, factory, now):
+    from datetime import timedelta
+
+    from guichet.doctors import appointments
+
+    _, _, slot, req = _snp_booked(db, factory, now, days=2)
+    assert appointments.send_reminders(db, now=now + timedelta(hours=8))["reminders"] == 0  # not tomorrow yet
+    day_before = now + timedelta(days=1, hours=8)
+    assert appointments.send_reminders(db, now=day_before)["reminders"] == 1
+    appointments.send_reminders(db, now=day_before)
+    assert len(db.scalars(select(Notification).where(Notification.template == "snp_reminder")).all()) == 1

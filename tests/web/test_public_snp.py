@@ -85,7 +85,8 @@ def test_valid_snp_request_stores_availability_in_paris_days_and_the_place(clien
     response = client.post(FORM, data=snp_form())
     assert response.status_code == 302 and "/suivi/" in response.headers["Location"]
     req = db.scalars(select(PatientRequest).order_by(PatientRequest.id.desc())).first()
-    assert req.kind == "snp" and req.status == "submitted" and req.reference.startswith("SNP-")
+    # on the SNP board at once, without a coordinator's review
+    assert req.kind == "snp" and req.status == "waiting" and req.reference.startswith("SNP-")
     assert req.snp_category == "fever" and req.snp_since == "1-2_days"
     assert req.snp_commune_insee == "38185" and req.patient.commune_insee == "38185"
     assert req.patient.phone == "+33612345678"

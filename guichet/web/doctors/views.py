@@ -271,6 +271,13 @@ def _slots_page(one_off: OneOffSlotsForm | None = None, weekly: WeeklySlotsForm 
         weekly = WeeklySlotsForm(prefix="hebdo", formdata=None)
         weekly.until.data = today + timedelta(days=90)
     rows = slot_patterns.upcoming(db, doctor.id, now=now)
+    booked_ids = [r.request.id for r in rows if r.request is not None]
+    if booked_ids:
+        # the GP reads the identity of the patients booked into their slots: keep a trace
+        audit.record(db, "snp.view_by_doctor", now=now, user_id=current_user_record().id,
+                     object_type="doctor", object_id=doctor.id, territory_id=doctor.territory_id,
+                     ip=client_ip(), requests=booked_ids[:500])
+        db.commit()
     return render_template(
         "doctors/slots.html", rows=rows, one_off=one_off, weekly=weekly, now=now,
         age_group=lambda r: proposals.age_group(r, now), category=slot_patterns.category_label,

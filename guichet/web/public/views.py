@@ -18,6 +18,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from wtforms.validators import ValidationError
 
+from guichet.doctors.appointments import appointment_context, booked_slot
 from guichet.doctors.practice import practice_context
 from guichet.identifiers import InvalidIdentifier
 from guichet.messaging import notifications
@@ -182,9 +183,11 @@ def track(token: str) -> ResponseReturnValue:
     req = _tracked(token)
     position = tracking.queue_position(get_session(), req)
     doctor = tracking.matched_doctor(req)
+    slot = booked_slot(get_session(), req) if req.status == "booked" else None
     return render_template(
         "public/track.html", req=req, text=tracking.status_text(req),
         practice=practice_context(doctor) if doctor else None,
+        appointment=appointment_context(slot) if slot else None,
         position=None if position is None else tracking.approximate(position),
         can_withdraw=tracking.can_withdraw(req), is_open=not req.is_closed,
     )
@@ -196,6 +199,7 @@ def withdraw(token: str) -> ResponseReturnValue:
     form = WithdrawForm()
     if form.validate_on_submit():
         db = get_session()
+        was_booked = req.status == "booked"
         try:
             tracking.withdraw(db, req, now=request_now())
         except tracking.TrackingError as exc:
@@ -203,7 +207,8 @@ def withdraw(token: str) -> ResponseReturnValue:
             flash(str(exc), "error")
         else:
             db.commit()
-            flash("Votre demande est retirée. Merci de nous avoir prévenus.", "success")
+            flash("Votre rendez-vous est annulé : le médecin et la CPTS sont prévenus. Merci." if was_booked
+                  else "Votre demande est retirée. Merci de nous avoir prévenus.", "success")
         return redirect(url_for("public.track", token=token))
     return render_template("public/withdraw.html", req=req, form=form,
                            can_withdraw=tracking.can_withdraw(req))

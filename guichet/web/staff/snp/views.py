@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from guichet.assignment import problems, review, runs, snp_board
+from guichet.doctors import appointments as booked
+from guichet.doctors import practitioners
+from guichet.formatting import datetime_fr
 from guichet.models import PatientRequest
-from guichet.timeutil import to_paris
 from guichet.web.access import current_territory, current_user_record, deny, load_owned, record_audit
 from guichet.web.forms import ButtonForm
 from guichet.web.security import staff_required
@@ -22,8 +24,7 @@ from guichet.workflow import IllegalTransition
 
 
 def _slot_label(slot: Any) -> str:
-    start = to_paris(slot.start_dt)
-    return f"{start:%d/%m} à {start:%H h %M} — {slot.doctor.display_name} ({slot.doctor.commune.name})"
+    return f"{datetime_fr(slot.start_dt)} — {slot.doctor.display_name} ({slot.doctor.commune.name})"
 
 
 @bp.get("/snp")
@@ -74,7 +75,8 @@ def snp_confirm() -> ResponseReturnValue:
             for message in errors:
                 flash(message, "error")
         return redirect(url_for("staff.snp_home"))
-    report = snp_board.book_many(db, territory, form.pair_values(), user=current_user_record(), now=request_now())
+    report = snp_board.book_many(db, territory, form.pair_values(), user=current_user_record(), now=request_now(),
+                                 base_url=current_app.config["BASE_URL"])
     db.commit()
     if report.booked:
         flash(f"{len(report.booked)} rendez-vous réservé(s) ; les patients sont prévenus.", "success")
@@ -97,7 +99,7 @@ def snp_book(request_id: int) -> ResponseReturnValue:
         return redirect(url_for("staff.snp_home"))
     try:
         slot = snp_board.book(db, territory, request_id, form.slot_id.data, user=current_user_record(),
-                              now=request_now())
+                              now=request_now(), base_url=current_app.config["BASE_URL"])
     except (snp_board.BoardError, snp_board.slots.SlotUnavailable) as exc:
         db.rollback()
         flash(str(exc), "error")
@@ -111,3 +113,46 @@ def snp_book(request_id: int) -> ResponseReturnValue:
     return redirect(url_for("staff.snp_home"))
 
 
+
+
+# ---------------------------------------------------------------- booked appointments
+
+
+@bp.get("/rendez-vous")
+@staff_required
+def appointments() -> ResponseReturnValue:
+    """Booked SNP appointments from today on, per GP and commune, with whom to call."""
+    db = get_session()
+    territory = current_territory()
+    now = request_now()
+    doctors = practitioners.territory_doctors(db, territory.id)
+    communes = sorted({(d.commune_insee, d.commune.name) for d in doctors}, key=lambda c: c[1])
+    doctor_id = request.args.get("medecin", type=int)
+    commune = request.args.get("commune") or None
+    found = booked.booked_appointments(
+        db, now=now, territory_id=territory.id,
+        doctor_id=doctor_id if doctor_id in {d.id for d in doctors} else None,
+        commune_insee=commune if commune in {c[0] for c in communes} else None,
+    )
+    # coordinators read patients' names and phones here: keep a trace
+    record_audit("snp.appointments", object_type="territory", object_id=territory.id,
+                 requests=[a.request.id for a in found][:500])
+    db.commit()
+    return render_template(
+        "staff/appointments.html", groups=booked.by_day(found, now),
+        to_call=[a for a in found if a.needs_call], doctors=doctors, communes=communes,
+        doctor_id=doctor_id, commune=commune, form=ButtonForm(),
+    )
+
+
+@bp.post("/rendez-vous/<int:request_id>/appele")
+@staff_required
+def appointment_called(request_id: int) -> ResponseReturnValue:
+    req = load_owned(PatientRequest, request_id)
+    if req.kind != "snp" or not ButtonForm().validate_on_submit():
+        deny()
+    db = get_session()
+    booked.record_call(db, req, now=request_now(), user_id=current_user_record().id)
+    db.commit()
+    flash(f"Appel noté pour la demande {req.reference}.", "success")
+    return redirect(url_for("staff.appointments"))
