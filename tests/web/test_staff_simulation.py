@@ -78,3 +78,12 @@ def test_coordinators_cannot_apply_rules(client, factory):
     response = client.post("/coordination/attribution/simulation/appliquer", data=RULES)
     assert response.status_code in (302, 403, 404)
     assert "waiting_guarantee_days" not in (territory.settings or {})
+
+
+def test_the_score_breakdown_explains_the_guarantee_points_in_french(client, factory):
+    territory = _territory(factory)
+    request = factory.request(patient=factory.patient(territory=territory), waited_days=150)
+    login(client, factory.user("staff", territory))
+    page = client.get(f"/coordination/demandes/{request.id}").get_data(as_text=True)
+    assert "Délai d&#39;attente maximal visé par la CPTS bientôt atteint ou dépassé" in page
+    assert "La CPTS vise un délai d&#39;attente maximal de 180 jours : à partir de 90 jours" in page

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from guichet.assignment import scenario, simulator
@@ -95,7 +95,9 @@ def simulation() -> ResponseReturnValue:
 def simulation_export() -> ResponseReturnValue:
     form = SimulationForm(request.args)
     if not form.validate():
-        abort(400)
+        # a CSV asked without (valid) rules: show the form, which says what is wrong
+        query = request.query_string.decode()
+        return redirect(url_for("staff.simulation") + (f"?{query}" if query else ""))
     sim = _run(form)
     return Response(simulator.csv_text(sim), mimetype="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="simulation-regles-graine-{sim.seed}.csv"'})
