@@ -54,6 +54,40 @@ CANCEL_REASONS = {
     "other": "Autre motif",
 }
 
+#: why a GP declines a proposed patient (preset, so that the indicators can count them)
+DECLINE_REASONS = {
+    "no_place": "Plus de place finalement",
+    "too_far": "Trop loin du cabinet",
+    "needs": "Besoins au-delà de ce que le cabinet peut assurer",
+    "already_known": "Patient déjà connu du cabinet",
+    "other": "Autre motif",
+}
+
+#: why a request's status changed, as its history says it (reason codes of change_request_status)
+EVENT_REASONS = {
+    **CANCEL_REASONS,
+    "declined": "refusée par le médecin",
+    "proposal_expired": "le médecin n'a pas répondu dans le délai",
+    "proposal_cancelled": "proposition retirée par la coordination",
+    "slot_cancelled": "créneau annulé par le médecin",
+    "no_answer": "pas de réponse aux relances",
+    "patient_answer": "réponse du patient à une relance",
+    "no_longer_needed": "n'a plus besoin de médecin traitant",
+    "closed_after_visit": "close après la consultation",
+    "qualified": "vérifiée par la coordination",
+    "withdrawn": "retirée par le patient",
+    "patient_withdrew": "retirée par le patient",
+    "contact": "coordonnées mises à jour par le patient",
+}
+
+
+def event_reason(code: str | None) -> str:
+    """The French words for a history reason code; an unknown code is never shown raw."""
+    if not code:
+        return ""
+    return EVENT_REASONS.get(code) or EVENT_REASONS.get(code.split(":", 1)[0], "autre motif")
+
+
 PROPOSAL_TRANSITIONS: dict[str, set[str]] = {
     "proposed": {"approved", "cancelled"},
     "approved": {"sent", "cancelled"},

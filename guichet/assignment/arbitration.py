@@ -19,9 +19,11 @@ from sqlalchemy.orm import Session
 from guichet.accounts import audit
 from guichet.assignment import proposals
 from guichet.assignment.explanations import explanation_summary
+from guichet.assignment.priority import FLAG_LABELS
 from guichet.assignment.problems import distance_to
 from guichet.doctors import capacity
-from guichet.models import Doctor, PairExclusion, PatientRequest, Proposal, Territory, User
+from guichet.models import CapacityDeclaration, Doctor, PairExclusion, PatientRequest, Proposal, Territory, User
+from guichet.vocabulary import LANGUAGES
 from guichet.workflow import IllegalTransition
 
 REJECTED_REASON = "refusée par la coordination"
@@ -145,21 +147,59 @@ def reject(db: Session, proposal: Proposal, *, user: User | None, now: datetime)
     db.flush()
 
 
-def reassignable_doctors(db: Session, request: PatientRequest, *,
-                         now: datetime) -> list[tuple[Doctor, float | None, int]]:
-    """GPs of the territory a coordinator may choose: open declaration, not excluded.
+@dataclass(frozen=True)
+class ReassignChoice:
+    """A GP a coordinator may give the patient to, with what to weigh."""
 
-    Returns (doctor, distance in km, places remaining), nearest first.
+    doctor: Doctor
+    distance_km: float | None
+    #: places left now (drafts of other patients counted)
+    places_left: int
+    declaration: CapacityDeclaration
+    #: the GP's conditions in French (radius, priority only, children, visits, access, languages)
+    constraints: list[str]
+    #: within the GP's radius and the patient's maximum distance
+    within_reach: bool
+
+
+def _constraints(doctor: Doctor, declaration: CapacityDeclaration) -> list[str]:
+    out = [f"jusqu'à {declaration.max_km} km"]
+    if declaration.is_priority_only:
+        flags = [FLAG_LABELS.get(f, f).lower() for f in declaration.priority_flags or []]
+        out.append("patients prioritaires seulement" + (f" ({', '.join(flags)})" if flags else ""))
+    if not declaration.accepts_children:
+        out.append("pas d'enfants")
+    if declaration.does_home_visits:
+        out.append("visites à domicile")
+    out.append("cabinet de plain-pied" if doctor.has_step_free_access else "cabinet sans accès de plain-pied")
+    if declaration.languages:
+        out.append("parle " + ", ".join(LANGUAGES.get(c, c).lower() for c in declaration.languages))
+    return out
+
+
+def reassignable_doctors(db: Session, request: PatientRequest, *, now: datetime) -> list[ReassignChoice]:
+    """GPs of the territory a coordinator may choose: a place left now, not excluded.
+
+    Nearest first. Drafts of other patients hold their place here: the choice can always
+    be approved afterwards.
     """
     doctors = list(db.scalars(select(Doctor).where(Doctor.territory_id == request.territory_id,
                                                     Doctor.is_active.is_(True)).order_by(Doctor.last_name)))
-    remaining = capacity.remaining_by_doctor(db, [d.id for d in doctors], now=now)
+    remaining = capacity.remaining_by_doctor(db, [d.id for d in doctors], now=now, count_drafts=True,
+                                             except_request_id=request.id)
+    declarations = {d.id: d for d in db.scalars(select(CapacityDeclaration).where(
+        CapacityDeclaration.id.in_([decl_id for decl_id, _ in remaining.values()])))} if remaining else {}
     excluded = set(db.scalars(select(PairExclusion.doctor_id).where(PairExclusion.patient_id == request.patient_id)))
     rows = []
     for doctor in doctors:
-        if doctor.id in remaining and doctor.id not in excluded:
-            rows.append((doctor, distance_to(request, doctor), remaining[doctor.id][1]))
-    rows.sort(key=lambda row: (row[1] is None, row[1] or 0.0, row[0].id))
+        if doctor.id not in remaining or doctor.id in excluded or remaining[doctor.id][1] <= 0:
+            continue
+        declaration = declarations[remaining[doctor.id][0]]
+        km = distance_to(request, doctor)
+        reach = km is not None and km <= declaration.max_km and km <= request.patient.max_km
+        rows.append(ReassignChoice(doctor, km, remaining[doctor.id][1], declaration,
+                                   _constraints(doctor, declaration), reach))
+    rows.sort(key=lambda row: (row.distance_km is None, row.distance_km or 0.0, row.doctor.id))
     return rows
 
 
@@ -178,12 +218,14 @@ def reassign(db: Session, request: PatientRequest, doctor_id: int, *, user: User
     if db.scalar(select(PairExclusion.id).where(PairExclusion.patient_id == request.patient_id,
                                                 PairExclusion.doctor_id == doctor.id)):
         raise ArbitrationError("Ce médecin a déjà refusé ce patient ou a été exclu pour lui : choisissez-en un autre.")
-    open_decl = capacity.remaining_by_doctor(db, [doctor.id], now=now).get(doctor.id)
+    open_decl = capacity.remaining_by_doctor(db, [doctor.id], now=now, count_drafts=True,
+                                             except_request_id=request.id).get(doctor.id)
     if open_decl is None:
         raise ArbitrationError("Ce médecin n'a pas de disponibilité déclarée en cours.")
     declaration_id, remaining = open_decl
     if remaining <= 0:
-        raise ArbitrationError("Ce médecin n'a plus de place disponible.")
+        raise ArbitrationError("Ce médecin n'a plus de place disponible : ses places sont prises ou déjà "
+                               "proposées à d'autres patients.")
     current = db.scalar(select(Proposal).where(Proposal.request_id == request.id, Proposal.status == "proposed"))
     if current is not None:
         _draft(db, current)

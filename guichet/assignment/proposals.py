@@ -8,7 +8,7 @@ capacity.NoCurrentDeclaration; the caller's transaction is then rolled back.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -20,7 +20,8 @@ from guichet.messaging import notifications
 from guichet.models import Doctor, PairExclusion, PatientRequest, Proposal
 from guichet.territories import settings as territory_settings
 from guichet.timeutil import age_on, paris_today
-from guichet.workflow import IllegalTransition, change_proposal_status, change_request_status
+from guichet.vocabulary import LANGUAGES
+from guichet.workflow import DECLINE_REASONS, IllegalTransition, change_proposal_status, change_request_status
 
 #: age bands shown to GPs before they accept (wide enough not to identify anyone)
 AGE_BANDS = ((16, 29), (30, 44), (45, 59), (60, 69), (70, 79), (80, 89))
@@ -40,6 +41,35 @@ def age_group(request: PatientRequest, now: datetime) -> str:
         if low <= age <= high:
             return f"{low}–{high} ans"
     return "90 ans et plus"
+
+
+#: age bands of the children of an MT request, as the GP sees them
+CHILD_BANDS = ((0, 2, "moins de 3 ans"), (3, 5, "3–5 ans"), (6, 11, "6–11 ans"), (12, 15, "12–15 ans"))
+
+
+def needs_of(request: PatientRequest, now: datetime) -> list[str]:
+    """The patient's needs in French, for the coordinator and for the GP before answering (nothing identifying)."""
+    patient = request.patient
+    today = paris_today(now)
+    needs = []
+    if request.kind == "mt" and request.children_birth_dates:
+        bands = []
+        for text in request.children_birth_dates:
+            try:
+                age = age_on(date.fromisoformat(str(text)), today)
+            except ValueError:
+                continue
+            bands.append(next((label for low, high, label in CHILD_BANDS if low <= age <= high), "16 ans et plus"))
+        count = len(request.children_birth_dates)
+        needs.append(f"{count} enfant{'s' if count > 1 else ''} à suivre aussi"
+                     + (f" ({', '.join(sorted(set(bands), key=bands.index))})" if bands else ""))
+    if request.kind == "mt" and patient.needs_home_visit:
+        needs.append("visites à domicile")
+    if patient.needs_step_free:
+        needs.append("accès de plain-pied (fauteuil, marches)")
+    if patient.languages:
+        needs.append("parle " + ", ".join(LANGUAGES.get(code, code).lower() for code in patient.languages))
+    return needs
 
 
 def create_draft(
@@ -124,9 +154,10 @@ def _give_back(db: Session, proposal: Proposal, previous_status: str) -> None:
 
 
 def _requeue(db: Session, request: PatientRequest, *, now: datetime, actor: str, user_id: int | None,
-             reason: str) -> None:
+             reason: str, note: str | None = None) -> None:
     if request.status in ("proposed", "matched"):
-        change_request_status(db, request, "waiting", now=now, actor=actor, user_id=user_id, reason=reason)
+        change_request_status(db, request, "waiting", now=now, actor=actor, user_id=user_id, reason=reason,
+                              note=note)
 
 
 def exclude_pair(db: Session, proposal_or_request: Proposal | PatientRequest, doctor_id: int, *,
@@ -141,14 +172,30 @@ def exclude_pair(db: Session, proposal_or_request: Proposal | PatientRequest, do
         db.flush()
 
 
-def decline(db: Session, proposal: Proposal, *, now: datetime, reason: str | None = None,
+def decline_text(proposal: Proposal) -> str:
+    """The GP's reason in French: the preset reason, then their own words."""
+    label = DECLINE_REASONS.get(proposal.decline_code or "", "")
+    words = proposal.decline_reason or ""
+    if label and words:
+        return f"{label} : {words}"
+    return label or words or "motif non précisé"
+
+
+def decline(db: Session, proposal: Proposal, *, now: datetime, code: str = "other", reason: str | None = None,
             user_id: int | None = None) -> None:
-    """The GP declines: the place comes back, the pair is never proposed again, the request waits."""
+    """The GP declines: the place comes back, the pair is never proposed again, the request waits.
+
+    `code` is a preset reason of DECLINE_REASONS (ValueError otherwise), `reason` the GP's words.
+    """
+    if code not in DECLINE_REASONS:
+        raise ValueError(f"unknown decline reason {code!r}")
     previous = proposal.status
     change_proposal_status(proposal, "declined", now=now, reason=reason)
+    proposal.decline_code = code
     _give_back(db, proposal, previous)
     exclude_pair(db, proposal, proposal.doctor_id, reason="declined", now=now, user_id=user_id)
-    _requeue(db, proposal.request, now=now, actor="doctor", user_id=user_id, reason="declined")
+    _requeue(db, proposal.request, now=now, actor="doctor", user_id=user_id, reason="declined",
+             note=f"{proposal.doctor.display_name} : {decline_text(proposal)}")
     db.flush()
 
 

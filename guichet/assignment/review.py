@@ -11,13 +11,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from guichet.assignment import proposals
 from guichet.assignment.priority import FLAG_LABELS
-from guichet.assignment.problems import demand_tags, request_flags
+from guichet.assignment.problems import request_flags
 from guichet.models import (
     MatchingRun,
     PatientRequest,
     Proposal,
 )
-from guichet.vocabulary import TAG_LABELS
 
 #: proposals per page of a run's review: short enough to act on without losing one's place
 REVIEW_PER_PAGE = 25
@@ -85,5 +84,5 @@ def patient_summary(request: PatientRequest, now: datetime) -> dict[str, Any]:
         "age_group": proposals.age_group(request, now),
         "commune": patient.commune.name if patient.commune else "",
         "flags": [FLAG_LABELS.get(k, k) for k in request_flags(request)],
-        "needs": [TAG_LABELS[t] for t in sorted(demand_tags(request))],
+        "needs": proposals.needs_of(request, now),
     }

@@ -75,16 +75,31 @@ def summary(db: Session, declaration: CapacityDeclaration) -> CapacitySummary:
     )
 
 
-def remaining_by_doctor(db: Session, doctor_ids: list[int], *, now: datetime) -> dict[int, tuple[int, int]]:
-    """{doctor_id: (declaration_id, remaining places)} for open declarations, in one query."""
+def remaining_by_doctor(db: Session, doctor_ids: list[int], *, now: datetime, count_drafts: bool = False,
+                        except_request_id: int | None = None) -> dict[int, tuple[int, int]]:
+    """{doctor_id: (declaration_id, remaining places)} for open declarations, in one query.
+
+    The one rule for "places left". A run replaces the drafts, so it counts only committed
+    places; with `count_drafts`, the drafts waiting for review count too (except the one of
+    `except_request_id`, which a reassignment replaces): the places left *now*, that a
+    coordinator may still give by hand without making "approve all" fail.
+    """
     today = paris_today(now)
-    rows = db.scalars(
+    rows = [d for d in db.scalars(
         select(CapacityDeclaration).where(
             CapacityDeclaration.doctor_id.in_(doctor_ids), CapacityDeclaration.superseded_dt.is_(None)
         )
-    ).all()
+    ) if is_open(d, today)]
+    drafts: dict[int, int] = {}
+    if count_drafts and rows:
+        query = (select(Proposal.doctor_id, func.count()).where(
+            Proposal.status == "proposed", Proposal.slot_id.is_(None),
+            Proposal.doctor_id.in_([d.doctor_id for d in rows])).group_by(Proposal.doctor_id))
+        if except_request_id is not None:
+            query = query.where(Proposal.request_id != except_request_id)
+        drafts = {doctor_id: int(n) for doctor_id, n in db.execute(query)}
     return {
-        d.doctor_id: (d.id, max(0, d.new_patients - d.committed)) for d in rows if is_open(d, today)
+        d.doctor_id: (d.id, max(0, d.new_patients - d.committed - drafts.get(d.doctor_id, 0))) for d in rows
     }
 
 

@@ -389,6 +389,10 @@ class ProposalView:
     distance_km: float | None
     flags: list[str]
     waiting_days: int
+    #: needs the practice must meet (children and their ages, home visits, access, languages)
+    needs: list[str]
+    #: the patient's own limit, in km
+    patient_max_km: int | None
 
 
 def proposal_view(proposal: Proposal, *, now: datetime) -> ProposalView:
@@ -398,7 +402,8 @@ def proposal_view(proposal: Proposal, *, now: datetime) -> ProposalView:
     flags = [FLAG_LABELS.get(k, k) for k in (request.priority_breakdown or {}) if is_reason(k)]
     waited = max(0, (paris_today(now) - paris_today(as_utc(request.waiting_since_dt))).days)
     return ProposalView(proposal=proposal, age_group=proposals.age_group(request, now), commune=name,
-                        distance_km=proposal.distance_km, flags=flags, waiting_days=waited)
+                        distance_km=proposal.distance_km, flags=flags, waiting_days=waited,
+                        needs=proposals.needs_of(request, now), patient_max_km=patient.max_km)
 
 
 def inbox(db: Session, doctor_id: int) -> tuple[list[Proposal], list[Proposal]]:

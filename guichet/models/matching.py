@@ -76,6 +76,8 @@ class Proposal(Base):
     sent_dt: Mapped[datetime | None]
     answer_due_date: Mapped[date | None]
     answered_dt: Mapped[datetime | None]
+    #: the GP's preset reason (guichet.workflow.DECLINE_REASONS); decline_reason holds their words
+    decline_code: Mapped[str | None] = mapped_column(String(20))
     decline_reason: Mapped[str | None] = mapped_column(String(300))
     cancel_reason: Mapped[str | None] = mapped_column(String(300))
     first_consultation_dt: Mapped[datetime | None]

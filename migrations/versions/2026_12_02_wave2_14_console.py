@@ -1,4 +1,4 @@
-"""Schema changes of issue 14 (console): reserved for that work stream, empty until it needs them.
+"""Schema changes of issue 14 (console): the GP's preset refusal reason on proposals.
 
 One migration per parallel work stream, chained in advance, keeps a single Alembic head
 whatever order the streams land in.
@@ -21,8 +21,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("proposals") as batch:
+        batch.add_column(sa.Column("decline_code", sa.String(20), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("proposals") as batch:
+        batch.drop_column("decline_code")

@@ -104,7 +104,7 @@ def test_reassigning_by_hand_pins_the_pair_and_reruns_keep_it(db, factory, now, 
     draft = runs.run_mt(db, territory, now=now).drafts[0]
     assert draft.doctor is near
     choices = arbitration.reassignable_doctors(db, request, now=now)
-    assert [d for d, _, _ in choices] == [near, far]
+    assert [c.doctor for c in choices] == [near, far]
     pinned = arbitration.reassign(db, request, far.id, user=staff, now=now)
     assert draft.status == "cancelled" and pinned.is_pinned and pinned.doctor is far
     assert pinned.distance_km == pytest.approx(7.3, abs=0.1)
@@ -148,3 +148,26 @@ def test_excluding_a_gp_forbids_the_pair_for_every_later_run(db, factory, now, s
     assert (exclusion.doctor_id, exclusion.reason, exclusion.created_by_id) == (near.id, "excluded", staff.id)
     again = runs.run_mt(db, territory, now=now)
     assert [p.doctor for p in again.drafts] == [far]
+
+
+def test_reassignment_offers_only_gps_with_a_place_left_now(db, factory, now, setup):
+    territory, staff = setup
+    first, second = _req(factory, territory), _req(factory, territory)
+    busy = factory.doctor(territory=territory, last_name="Occupé")
+    factory.declaration(busy, new_patients=2, max_km=25)
+    runs.run_mt(db, territory, now=now)  # both drafts go to the only GP: no place left now
+    assert arbitration.reassignable_doctors(db, first, now=now)[0].places_left == 1  # its own draft is replaced
+    third = _req(factory, territory)
+    assert arbitration.reassignable_doctors(db, third, now=now) == []
+    with pytest.raises(arbitration.ArbitrationError, match="plus de place"):
+        arbitration.reassign(db, third, busy.id, user=staff, now=now)
+    free = factory.doctor(territory=territory)
+    factory.declaration(free, new_patients=3, max_km=25, is_priority_only=True, priority_flags=["ald"])
+    [choice] = arbitration.reassignable_doctors(db, third, now=now)
+    assert choice.doctor is free and choice.places_left == 3 and choice.within_reach
+    assert choice.constraints[0] == "jusqu'à 25 km"
+    assert choice.constraints[1].startswith("patients prioritaires seulement (")
+    # what is offered can always be approved afterwards
+    pinned = arbitration.reassign(db, third, free.id, user=staff, now=now)
+    report = arbitration.approve(db, territory, arbitration.pending_drafts(db, territory), user=staff, now=now)
+    assert report.failed == [] and pinned.id in report.approved and second.status == "proposed"

@@ -83,15 +83,46 @@ def test_declining_with_a_reason_requeues_the_request_and_forbids_the_pair(clien
     decl = factory.declaration(doctor_a, 4)
     p = sent_proposal(db, factory, territory, doctor_a, decl)
     login(client, user_a)
-    response = client.post(f"/medecin/propositions/{p.id}/refuser", data={"reason": "Trop loin pour les visites"})
+    response = client.post(f"/medecin/propositions/{p.id}/refuser",
+                           data={"code": "too_far", "reason": "Trop loin pour les visites"})
     assert response.status_code == 302
-    assert p.status == "declined" and p.decline_reason == "Trop loin pour les visites"
+    assert p.status == "declined" and p.decline_code == "too_far"
+    assert p.decline_reason == "Trop loin pour les visites"
     assert p.request.status == "waiting" and decl.committed == 0
     assert db.scalar(select(PairExclusion).where(PairExclusion.doctor_id == doctor_a.id))
-    # the reason is optional
+    assert "motif : Trop loin du cabinet : Trop loin pour les visites" in text(client.get(f"/medecin/propositions/{p.id}"))
+    # the words are optional for a preset reason
     q = sent_proposal(db, factory, territory, doctor_a, decl)
-    client.post(f"/medecin/propositions/{q.id}/refuser", data={})
-    assert q.status == "declined" and q.decline_reason is None
+    client.post(f"/medecin/propositions/{q.id}/refuser", data={"code": "no_place"})
+    assert q.status == "declined" and q.decline_code == "no_place" and q.decline_reason is None
+
+
+def test_a_refusal_needs_a_preset_reason_and_words_for_other(client, db, factory, world):
+    territory, _, doctor_a, _, user_a, _ = world
+    decl = factory.declaration(doctor_a, 4)
+    p = sent_proposal(db, factory, territory, doctor_a, decl)
+    login(client, user_a)
+    page = text(client.post(f"/medecin/propositions/{p.id}/refuser", data={}))
+    assert "Choisissez le motif du refus." in page and "1 erreur" in page
+    page = text(client.post(f"/medecin/propositions/{p.id}/refuser", data={"code": "other", "reason": " "}))
+    assert "Précisez le motif du refus." in page
+    page = text(client.post(f"/medecin/propositions/{p.id}/refuser", data={"code": "bribe"}))
+    assert "Choisissez" in page
+    assert p.status == "sent" and p.decline_code is None
+
+
+def test_the_refusal_reason_reaches_the_coordinator_in_french(client, db, factory, world):
+    territory, _, doctor_a, _, user_a, _ = world
+    decl = factory.declaration(doctor_a, 4)
+    p = sent_proposal(db, factory, territory, doctor_a, decl)
+    login(client, user_a)
+    client.post(f"/medecin/propositions/{p.id}/refuser", data={"code": "already_known"})
+    client.post("/deconnexion")
+    login(client, factory.user("staff", territory))
+    page = text(client.get(f"/coordination/demandes/{p.request_id}"))
+    assert "Motif du refus :</strong> Patient déjà connu du cabinet" in page
+    assert f"{doctor_a.display_name} : Patient déjà connu du cabinet" in page
+    assert "(refusée par le médecin)" in page and "(declined)" not in page
 
 
 def test_answering_twice_changes_nothing(client, db, factory, world):
@@ -384,3 +415,18 @@ def test_cancelling_a_booked_slot_needs_a_reason_and_alerts_coordinators(client,
     assert slot.status == "cancelled" and request.status == "waiting"
     alert = db.scalar(select(Notification).where(Notification.template == "slot_cancelled_alert"))
     assert alert.recipient_user_id == staff.id and alert.context["reason"] == "Urgence au cabinet"
+
+
+def test_the_gp_sees_the_needs_and_the_patients_limit_before_answering(client, db, factory, world):
+    territory, _, doctor_a, _, user_a, _ = world
+    decl = factory.declaration(doctor_a, 4, does_home_visits=True)
+    p = sent_proposal(db, factory, territory, doctor_a, decl, birth_name="Zébulon", needs_home_visit=True,
+                      needs_step_free=True, languages=["en"], max_km=20, is_ald=True)
+    p.request.children_birth_dates = ["2018-05-01", "2025-01-10"]
+    db.flush()
+    login(client, user_a)
+    for page in (text(client.get("/medecin/")), text(client.get(f"/medecin/propositions/{p.id}"))):
+        assert "2 enfants à suivre aussi (6–11 ans, moins de 3 ans)" in page
+        assert "visites à domicile" in page and "accès de plain-pied" in page and "parle anglais" in page
+        assert "jusqu'à 20 km" in page and "Affection de longue durée" in page
+        assert "Zébulon" not in page and "ZÉBULON" not in page

@@ -114,7 +114,8 @@ def test_reject_exclude_and_reassign_from_the_review_table(client, db, factory, 
     page = client.get(f"/coordination/attribution/demandes/{second.id}/attribuer?run={run.id}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert f'<option value="{far.id}">' in html and f'<option value="{near.id}">' not in html
+    assert f'value="{far.id}"' in html and f'value="{near.id}"' not in html
+    assert "Places restantes" in html and "jusqu&#39;à 20 km" in html
     wrong = client.post(f"/coordination/attribution/demandes/{second.id}/attribuer?run={run.id}",
                         data={"doctor_id": str(near.id)})
     assert wrong.status_code == 200 and "a déjà refusé ce patient ou a été exclu" in wrong.get_data(as_text=True)

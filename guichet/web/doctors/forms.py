@@ -10,11 +10,12 @@ from wtforms import (
     SelectField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from guichet import vocabulary
 from guichet.doctors import practitioners, slot_patterns
 from guichet.web.fields import CHOICE_MESSAGE, CheckboxesField, FrDateField, FrIntegerField, FrTimeField, choices
+from guichet.workflow import DECLINE_REASONS
 
 
 class DeclarationForm(FlaskForm):
@@ -56,11 +57,22 @@ class DeclarationForm(FlaskForm):
 
 
 class DeclineForm(FlaskForm):
-    reason = TextAreaField(
-        "Motif (facultatif)",
-        validators=[Optional(), Length(max=300, message="300 caractères au plus.")],
-        description="Le motif aide la coordination ; il n'est jamais transmis au patient.",
+    code = RadioField(  # type: ignore[call-arg]  # invalid_choice_message is new in WTForms 3.3
+        "Pourquoi refusez-vous ce patient ?",
+        choices=choices(DECLINE_REASONS.items()),
+        validators=[InputRequired("Choisissez le motif du refus.")], invalid_choice_message=CHOICE_MESSAGE,
+        description="Le motif aide la coordination à proposer un autre médecin ; il n'est jamais transmis au patient.",
     )
+    reason = TextAreaField(
+        "Précisions",
+        # no Optional(): it would stop the chain before validate_reason
+        validators=[Length(max=300, message="300 caractères au plus.")],
+        description="Obligatoire pour « Autre motif » ; facultatif sinon.",
+    )
+
+    def validate_reason(self, field: TextAreaField) -> None:
+        if self.code.data == "other" and not (field.data or "").strip():
+            raise ValidationError("Précisez le motif du refus.")
 
 
 class FollowUpForm(FlaskForm):

@@ -64,8 +64,11 @@ def home() -> ResponseReturnValue:
 @bp.get("/propositions/<int:proposal_id>")
 @doctor_required
 def proposal(proposal_id: int) -> ResponseReturnValue:
+    return _proposal_page(load_owned(Proposal, proposal_id), DeclineForm())
+
+
+def _proposal_page(p: Proposal, decline_form: DeclineForm) -> ResponseReturnValue:
     db = get_session()
-    p = load_owned(Proposal, proposal_id)
     now = request_now()
     shows_identity = p.status == "accepted"
     if shows_identity:
@@ -76,7 +79,8 @@ def proposal(proposal_id: int) -> ResponseReturnValue:
         db.commit()
     return render_template(
         "doctors/proposal.html", p=p, view=practitioners.proposal_view(p, now=now), shows_identity=shows_identity,
-        patient=p.request.patient if shows_identity else None, decline_form=DeclineForm(),
+        patient=p.request.patient if shows_identity else None, decline_form=decline_form,
+        decline_text=proposals.decline_text(p) if p.status == "declined" else "",
         follow_up_form=FollowUpForm(), steps=FOLLOW_UP_STEPS,
     )
 
@@ -106,15 +110,14 @@ def decline(proposal_id: int) -> ResponseReturnValue:
     db = get_session()
     p = load_owned(Proposal, proposal_id)
     form = DeclineForm()
-    if not form.validate_on_submit():
-        for error in form.reason.errors:
-            flash(f"Motif : {error}", "error")
+    if p.status != "sent":
+        flash(NO_LONGER_WAITING, "error")
         return redirect(url_for("doctors.proposal", proposal_id=p.id))
+    if not form.validate_on_submit():
+        return _proposal_page(p, form)
     try:
-        if p.status != "sent":
-            raise IllegalTransition(f"Proposition n° {p.id}", p.status, "declined")
-        proposals.decline(db, p, now=request_now(), reason=(form.reason.data or "").strip() or None,
-                          user_id=current_user_record().id)
+        proposals.decline(db, p, now=request_now(), code=required(form.code.data),
+                          reason=(form.reason.data or "").strip() or None, user_id=current_user_record().id)
     except IllegalTransition:  # answered, withdrawn or expired meanwhile (double click…)
         db.rollback()
         flash(NO_LONGER_WAITING, "error")

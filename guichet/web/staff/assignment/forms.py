@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField, SubmitField
+from wtforms import HiddenField, IntegerField, RadioField, SelectMultipleField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
 from guichet.assignment.priority import DEFAULT_WEIGHTS
@@ -27,10 +27,11 @@ class SelectionForm(FlaskForm):
 
 class ReassignForm(FlaskForm):
     # the service checks the choice (territory, exclusion, places) and says why in French
-    doctor_id = SelectField("Médecin choisi", coerce=coerce_id, validate_choice=False,
-                            validators=[DataRequired("Choisissez un médecin dans la liste.")],
-                            description="Seuls les médecins de votre territoire ayant des places déclarées "
-                                        "et non exclus pour ce patient sont proposés, du plus proche au plus loin.")
+    doctor_id = RadioField("Médecin choisi", coerce=coerce_id, validate_choice=False,
+                           validators=[DataRequired("Choisissez un médecin dans la liste.")],
+                           description="Seuls les médecins de votre territoire ayant encore une place "
+                                       "(propositions en attente comprises) et non exclus pour ce patient "
+                                       "sont proposés, du plus proche au plus loin.")
 
 
 class ApplyRulesForm(FlaskForm):

@@ -216,11 +216,7 @@ def matching_reassign(request_id: int) -> ResponseReturnValue:
     now = request_now()
     choices = arbitration.reassignable_doctors(db, req, now=now)
     form = ReassignForm()
-    form.doctor_id.choices = [
-        (d.id, f"{d.display_name} — {d.commune.name}"
-               + (f", {km:.1f} km" if km is not None else "") + f" — {left} place(s)")
-        for d, km, left in choices
-    ]
+    form.doctor_id.choices = [(c.doctor.id, c.doctor.display_name) for c in choices]
     run_arg = request.args.get("run", "")
     run_id = int(run_arg) if run_arg.isdigit() and len(run_arg) < 10 else None
     if form.validate_on_submit():

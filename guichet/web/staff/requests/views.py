@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from guichet import vocabulary
 from guichet.accounts import audit
-from guichet.assignment import priority
+from guichet.assignment import priority, proposals
 from guichet.assignment.priority import FLAG_LABELS
 from guichet.models import Commune, PatientRequest, Proposal
 from guichet.partners import referrals
@@ -35,6 +35,7 @@ from guichet.workflow import (
     PROPOSAL_STATUS_LABELS,
     REQUEST_STATUS_LABELS,
     IllegalTransition,
+    event_reason,
 )
 
 LABELS: dict[str, Any] = {
@@ -51,6 +52,10 @@ LABELS: dict[str, Any] = {
 @bp.app_context_processor
 def _staff_labels() -> dict[str, Any]:
     return {"staff_labels": LABELS}
+
+
+bp.add_app_template_filter(event_reason, "event_reason")
+bp.add_app_template_filter(proposals.decline_text, "decline_text")
 
 
 @bp.get("/")
