@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
 from guichet.assignment import proposals
 from guichet.assignment.explanations import explanation_summary, reason_text
 from guichet.assignment.problems import (
     FORBIDDEN_OR_RESERVED,
+    NO_POSITION,
     OUTSIDE_AVAILABILITY,
     RESERVED_FOR_PRIORITY,
     BuiltProblem,
@@ -201,6 +203,19 @@ def solve_built(built: BuiltProblem) -> tuple[Result[int, int], float]:
     return result, time.perf_counter() - started
 
 
+def left_out(db: Session, territory: Territory) -> dict[str, int]:
+    """MT requests a run does not consider: to review (received online), to call (imported lists).
+
+    Those incomplete (no commune position) are in the run and reported as unplaced.
+    """
+    rows = db.execute(
+        select(PatientRequest.status, func.count()).where(
+            PatientRequest.territory_id == territory.id, PatientRequest.kind == "mt",
+            PatientRequest.status.in_(("submitted", "to_contact"))).group_by(PatientRequest.status))
+    counts = {status: int(n) for status, n in rows}
+    return {"submitted": counts.get("submitted", 0), "to_contact": counts.get("to_contact", 0)}
+
+
 def run_mt(db: Session, territory: Territory, *, now: datetime, user: User | None = None,
            dry_run: bool = False, source: str = "web") -> RunOutcome:
     """Run the MT matching for a territory; unless `dry_run`, store the run and its drafts.
@@ -215,6 +230,8 @@ def run_mt(db: Session, territory: Territory, *, now: datetime, user: User | Non
     built = build_mt_problem(db, territory, now=now, lock=not dry_run)
     result, seconds = solve_built(built)
     outcome = _outcome(built, result, seconds)
+    outcome.stats["left_out"] = {**left_out(db, territory),
+                                 "incomplete": outcome.stats["unassigned_by_reason"].get(NO_POSITION, 0)}
     outcome.parameters = {**outcome.parameters, "source": source, "dry_run": dry_run}
     if dry_run:
         return outcome

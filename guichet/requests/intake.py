@@ -25,6 +25,7 @@ from guichet.requests.identity import Named, same_person
 from guichet.requests.records import create_request
 from guichet.requests.tracking import tracking_url
 from guichet.territories import geo
+from guichet.territories import settings as territory_settings
 from guichet.timeutil import age_on, paris_today
 from guichet.workflow import FINAL_REQUEST_STATUSES
 
@@ -413,12 +414,15 @@ def initial_status(kind: str, channel: str, territory: Territory, status: str | 
 
     Staff entering a request have already checked it: it waits at once. An online SNP
     request goes straight to the SNP board too: same-day care cannot wait for a review,
-    and the board is where a coordinator reads it. An online MT request waits for a
-    coordinator's review first.
+    and the board is where a coordinator reads it. An online MT request joins the waiting
+    list at once too (the next run sees it), unless the territory asks a coordinator to
+    review it first (setting mt_web_review).
     """
     if status is not None:
         return status
     if channel != "web" or kind == RequestKind.SNP:
+        return RequestStatus.WAITING
+    if not territory_settings.setting(territory, "mt_web_review"):
         return RequestStatus.WAITING
     return RequestStatus.SUBMITTED
 

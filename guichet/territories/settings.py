@@ -60,6 +60,15 @@ SCORE_SETTINGS = ("priority_weights", "waiting_guarantee_days")
 # How patients reach the CPTS (issue 13): phone, hours, address, e-mail, blank by default.
 DEFAULT_SETTINGS.update({key: "" for key in CONTACT_SETTINGS})
 
+# Console (issue 14): online MT requests join the waiting list at once unless the CPTS
+# wants a coordinator to check each one first.
+DEFAULT_SETTINGS["mt_web_review"] = False
+#: yes/no settings, with their French labels
+BOOLEAN_SETTINGS: dict[str, str] = {
+    "mt_web_review": "Faire vérifier par un coordinateur chaque demande de médecin traitant reçue en ligne "
+                     "avant de la mettre en attente",
+}
+
 #: (minimum, maximum) of each numeric setting, with its French label
 NUMERIC_RANGES: dict[str, tuple[int, int, str]] = {
     "default_patient_km": (*RADIUS_KM_RANGE, "Distance acceptée par défaut par un patient (km)"),
@@ -162,6 +171,9 @@ def validate_settings(values: Mapping[str, Any]) -> dict[str, Any]:
                 clean[key] = value
             else:
                 errors[key] = f"{label} : indiquez une heure au format HH:MM, par exemple 02:30."
+    for key in BOOLEAN_SETTINGS:
+        if key in values and values[key] is not None:
+            clean[key] = bool(values[key])
     _validate_contact(values, clean, errors)
     if errors:
         raise InvalidSettings(errors)

@@ -70,13 +70,23 @@ def test_an_old_hospital_discharge_no_longer_counts(db, factory, now):
     assert "hospital_discharge" not in req.priority_breakdown
 
 
-def test_web_requests_start_submitted_and_phone_requests_waiting(db, factory, now):
+def test_online_and_phone_mt_requests_join_the_waiting_list_at_once(db, factory, now):
     factory.territory()
     web = intake.submit_mt_request(db, mt(), channel="web", now=now, base_url=BASE)
     phone = intake.submit_mt_request(db, mt(first_names="Paul"), channel="phone", now=now, base_url=BASE,
                                      user_id=None)
-    assert (web.status, phone.status) == ("submitted", "waiting")
+    assert (web.status, phone.status) == ("waiting", "waiting")
     assert web.events[0].actor == "patient" and phone.events[0].actor == "staff"
+
+
+def test_a_territory_may_ask_a_coordinator_to_review_online_mt_requests_first(db, factory, now):
+    territory = factory.territory()
+    territory.settings = {**(territory.settings or {}), "mt_web_review": True}
+    db.flush()
+    web = intake.submit_mt_request(db, mt(), channel="web", now=now, base_url=BASE)
+    phone = intake.submit_mt_request(db, mt(first_names="Paul"), channel="phone", now=now, base_url=BASE,
+                                     user_id=None)
+    assert (web.status, phone.status) == ("submitted", "waiting")
 
 
 def test_acknowledgement_carries_the_tracking_link_built_from_base_url(db, factory, now):

@@ -54,12 +54,12 @@ def test_form_page_is_french_and_lists_every_section(client):
         assert text in html
 
 
-def test_valid_request_is_stored_submitted_with_reference_token_and_mail(client, db, territory):
+def test_valid_request_is_stored_waiting_with_reference_token_and_mail(client, db, territory):
     response = client.post(URL, data=mt_form(is_ald="y", languages=["en", "ar"]))
     assert response.status_code == 302
     assert "/suivi/" in response.headers["Location"]
     req = db.scalars(select(PatientRequest).order_by(PatientRequest.id.desc())).first()
-    assert req.status == "submitted" and req.channel == "web" and req.kind == "mt"
+    assert req.status == "waiting" and req.channel == "web" and req.kind == "mt"
     assert req.reference.startswith("MT-") and len(req.tracking_token) >= 22  # ≥ 128 bits
     assert req.territory_id == territory.id and req.is_consented and req.consent_dt is not None
     patient = req.patient

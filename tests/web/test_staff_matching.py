@@ -243,3 +243,19 @@ def test_the_review_is_paginated_and_an_action_returns_to_the_same_place(client,
     response = client.post(f"/coordination/attribution/propositions/{draft.id}/refuser",
                            data={"page": "2", "anchor": "p99"})
     assert response.headers["Location"].endswith(f"/attribution/{run.id}?page=2#p99")
+
+
+def test_every_run_says_which_requests_it_left_out_and_why_with_links(client, db, factory, setup):
+    territory, _ = setup
+    _req(factory, territory)
+    factory.request(patient=factory.patient(territory=territory), status="submitted")
+    for _ in range(2):
+        factory.request(patient=factory.patient(territory=territory), status="to_contact", channel="import")
+    factory.declaration(factory.doctor(territory=territory))
+    home = client.get("/coordination/attribution").get_data(as_text=True)
+    assert "3 demandes de médecin traitant ne sont pas dans le calcul" in home
+    location = _run(client)
+    html = client.get(location).get_data(as_text=True)
+    assert "3 demandes de médecin traitant ne sont pas dans le calcul" in html
+    assert "1 reçue en ligne, à vérifier" in html and "/coordination/demandes?status=submitted" in html
+    assert "2 à appeler" in html and 'href="/coordination/a-appeler"' in html

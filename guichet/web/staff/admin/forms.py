@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from guichet.accounts.staff_admin import STAFF_ROLES
 from guichet.assignment.priority import DEFAULT_WEIGHTS
 from guichet.territories.contact import CONTACT_SETTINGS
-from guichet.territories.settings import NUMERIC_RANGES, TIME_SETTINGS, WEIGHT_LABELS, WEIGHT_RANGE
+from guichet.territories.settings import BOOLEAN_SETTINGS, NUMERIC_RANGES, TIME_SETTINGS, WEIGHT_LABELS, WEIGHT_RANGE
 from guichet.web.fields import choices
 
 
@@ -58,6 +58,9 @@ class SettingsForm(FlaskForm):
     def time_fields(self) -> list[Any]:
         return [getattr(self, k) for k in TIME_SETTINGS]
 
+    def boolean_fields(self) -> list[Any]:
+        return [getattr(self, k) for k in BOOLEAN_SETTINGS]
+
     def contact_fields(self) -> list[Any]:
         return [getattr(self, k) for k in CONTACT_SETTINGS]
 
@@ -72,6 +75,8 @@ for _key, _label in TIME_SETTINGS.items():
         _label, validators=[InputRequired("Indiquez une heure, par exemple 02:30.")],
         render_kw={"inputmode": "numeric", "autocomplete": "off"},
     ))
+for _key, _label in BOOLEAN_SETTINGS.items():
+    setattr(SettingsForm, _key, BooleanField(_label))
 for _key, _label in CONTACT_SETTINGS.items():
     # optional; the service checks phone and e-mail and says what is wrong
     setattr(SettingsForm, _key, StringField(_label, validators=[Optional()]))

@@ -114,12 +114,15 @@ def admin_settings() -> ResponseReturnValue:
             getattr(form, key).data = current[key]
         form.is_auto_approval.data = territory.is_auto_approval
         form.is_auto_matching.data = territory.is_auto_matching
+        for key in territory_settings.BOOLEAN_SETTINGS:
+            getattr(form, key).data = bool(current[key])
     if form.validate_on_submit():
         db = get_session()
         values = {
             "priority_weights": {k: getattr(form, f"weight_{k}").data for k in DEFAULT_WEIGHTS},
             **{k: getattr(form, k).data for k in territory_settings.NUMERIC_RANGES},
             **{k: getattr(form, k).data for k in (*territory_settings.TIME_SETTINGS, *CONTACT_SETTINGS)},
+            **{k: bool(getattr(form, k).data) for k in territory_settings.BOOLEAN_SETTINGS},
         }
         try:
             recomputed = territory_settings.update_settings(

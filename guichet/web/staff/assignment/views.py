@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from guichet.assignment import arbitration, review, runs, waiting_list
+from guichet.assignment import runs as run_service
 from guichet.assignment.priority import FLAG_LABELS
 from guichet.models import MatchingRun, PatientRequest, Proposal
 from guichet.timeutil import to_paris
@@ -51,7 +52,7 @@ def matching_home() -> ResponseReturnValue:
                            .order_by(MatchingRun.id.desc()).limit(10)))
     pending = len(arbitration.pending_drafts(db, territory))
     return render_template("staff/matching.html", territory=territory, runs=runs, pending=pending,
-                           form=ButtonForm())
+                           form=ButtonForm(), left_out=run_service.left_out(db, territory))
 
 
 @bp.post("/attribution/lancer")
