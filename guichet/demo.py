@@ -96,13 +96,19 @@ def load_demo(db: Session, *, now: datetime) -> DemoSummary:
 
     today = paris_today(now)
     doctors = []
+    names: set[tuple[str, str]] = set()
     for i in range(15):
         commune = _pick_commune(rng, communes)
         female = rng.random() < 0.5
+        # two GPs with the same name cannot be told apart in the console: draw again
+        name = (rng.choice(FIRST_F if female else FIRST_M), rng.choice(LAST_NAMES))
+        while name in names or name[1] in {last for _, last in names}:
+            name = (rng.choice(FIRST_F if female else FIRST_M), rng.choice(LAST_NAMES))
+        names.add(name)
         doctor = Doctor(
             rpps=rpps_with_key(f"10{rng.randrange(10**8):08d}"),
-            first_name=rng.choice(FIRST_F if female else FIRST_M),
-            last_name=rng.choice(LAST_NAMES),
+            first_name=name[0],
+            last_name=name[1],
             email=f"medecin{i + 1:02d}@royans-vercors.demo",
             practice_address=f"{rng.randint(1, 40)} place de la Mairie",
             commune=commune,

@@ -401,10 +401,32 @@ _ORAL_CONSENT = dict(
 
 
 class _StaffHooks:
-    """What the coordinators' phone intake changes in a public form."""
+    """What the coordinators' phone intake changes in a public form.
+
+    No honeypot, and words addressed to the coordinator about "la personne" and the
+    caller, never "vous".
+    """
 
     website: Any = None  # no honeypot behind a login
     contact_preference: RadioField
+    filled_by = RadioField(
+        "Qui appelle ?", choices=choices(vocabulary.FILLED_BY.items()), default="self",
+        validators=[InputRequired("Indiquez qui appelle.")],
+    )
+    proxy_relation = StringField(
+        "Lien de l'appelant avec la personne", description="Par exemple : fille, fils, voisin, conjoint.",
+        validators=[Optional(), Length(max=60, message="60 caractères au plus.")],
+    )
+    proxy_profession = StringField(
+        "Profession de l'appelant", description="Par exemple : pharmacien, assistante sociale, infirmière.",
+        validators=[Optional(), Length(max=80, message="80 caractères au plus.")],
+    )
+    proxy_name = StringField("Nom et prénom de l'appelant",
+                             validators=[Optional(), Length(max=150, message="150 caractères au plus.")])
+    proxy_phone = TelField("Téléphone de l'appelant", description="La CPTS rappellera l'appelant à ce numéro.",
+                           validators=[Optional(), phone_check])
+    proxy_email = EmailField("E-mail de l'appelant (facultatif)", description="Pour lui envoyer le lien de suivi.",
+                             validators=[Optional(), email_check])
 
     def extra_data(self) -> dict[str, Any]:
         return {"contact_preference": self.contact_preference.data}
@@ -422,6 +444,10 @@ class StaffSnpRequestForm(_StaffHooks, SnpRequestForm):
 
     contact_preference = RadioField(**_CONTACT_PREFERENCE)  # type: ignore[arg-type]
     is_consented = BooleanField(**_ORAL_CONSENT)  # type: ignore[arg-type]
+    availability = CheckboxesField(
+        "Quand la personne peut-elle aller chez le médecin ?", choices=choices(AVAILABILITY_CHOICES),
+        validators=[DataRequired("Cochez au moins un moment où la personne est disponible.")],
+    )
     triage_checked = BooleanField(
         "J'ai posé les questions d'urgence vitale ci-dessus : toutes les réponses sont « non »",
         validators=[DataRequired("Posez les questions d'urgence vitale ; au moindre « oui », orientez vers le 15.")],

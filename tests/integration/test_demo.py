@@ -39,3 +39,14 @@ def test_loading_the_demo_twice_adds_nothing(db, now):
     assert not second.created
     assert [count(db, m) for m in (Doctor, PatientRequest, Slot, User)] == counts
     assert ("coordination", demo.STAFF_EMAIL, demo.DEMO_PASSWORD) in second.logins
+
+
+def test_demo_gps_can_be_told_apart(db, now):
+    from sqlalchemy import select
+
+    from guichet.demo import load_demo
+    from guichet.models import Doctor
+
+    load_demo(db, now=now)
+    doctors = list(db.scalars(select(Doctor)))
+    assert len({d.last_name for d in doctors}) == len(doctors)
