@@ -110,6 +110,7 @@ def scenario_for(db: Session, territory: Territory, *, now: datetime) -> simulat
     )
     history = _history(db, territory, now)
     settings = dict(territory.settings or {})
+    default_km = float(territory_settings.setting(territory, "default_patient_km") or simulator.DEFAULT_PATIENT_KM)
     if len(history) >= MIN_HISTORY:
         counts = dict.fromkeys(simulator.REASONS, 0)
         for request in history:
@@ -121,13 +122,13 @@ def scenario_for(db: Session, territory: Territory, *, now: datetime) -> simulat
     else:
         shares = dict(simulator.NATIONAL_SHARES)
         rate = simulator.NATIONAL_ARRIVALS_PER_INHABITANT * sum(c.population for c in communes)
-        default_km = territory_settings.setting(territory, "default_patient_km")
-        radii = (float(default_km or simulator.DEFAULT_PATIENT_KM),)
+        radii = (default_km,)
     refusal, answers = _refusals(db, territory, now)
     return simulator.Scenario(
         territory=territory.name, start=now, communes=communes, doctors=_doctors(db, territory, now),
         arrivals_per_year=rate, shares=shares, patient_km=radii, refusal_rate=refusal, settings=settings,
         history_requests=len(history) if len(history) >= MIN_HISTORY else 0,
         answered_proposals=answers if answers >= MIN_ANSWERS else 0, waiting=_waiting(db, territory, communes),
+        default_km=default_km,
     )
 

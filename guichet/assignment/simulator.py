@@ -34,7 +34,7 @@ import io
 import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -128,6 +128,8 @@ class Scenario:
     answered_proposals: int = 0
     #: the territory's waiting list when the replay starts
     waiting: tuple[SimWaiting, ...] = ()
+    #: the distance a patient accepts when the form does not say (setting default_patient_km)
+    default_km: float = DEFAULT_PATIENT_KM
 
 
 @dataclass
@@ -381,13 +383,23 @@ def merged_settings(current: Mapping[str, Any], changes: Mapping[str, Any]) -> d
     return result
 
 
+def _with_default_km(arrivals: _Arrivals, scenario: Scenario, settings: Mapping[str, Any]) -> _Arrivals:
+    """New arrivals who kept the default distance take the proposed default instead."""
+    proposed = float(settings.get("default_patient_km", scenario.default_km))
+    if proposed == scenario.default_km:
+        return arrivals
+    kept_default = (arrivals.day >= 0) & (arrivals.km == scenario.default_km)
+    return replace(arrivals, km=np.where(kept_default, proposed, arrivals.km))
+
+
 def simulate(scenario: Scenario, *, days: int = 365, seed: int = 1,
              proposed: Mapping[str, Any] | None = None,
              policies: Sequence[str] = POLICIES, threshold_days: int | None = None) -> Simulation:
     """Replay `days` days of the scenario under each policy, on the same arrivals.
 
     `proposed` holds the changed settings (``priority_weights`` merged key by key, and
-    ``waiting_guarantee_days``, ``matching_km_cost``). Deterministic for a given seed.
+    ``waiting_guarantee_days``, ``matching_km_cost``, ``default_patient_km``: new patients
+    who kept the current default distance get the proposed one). Deterministic for a seed.
     "Waiting beyond" counts against `threshold_days`, by default the proposed guarantee
     (else the current one, else 180 days).
     """
@@ -396,13 +408,16 @@ def simulate(scenario: Scenario, *, days: int = 365, seed: int = 1,
     threshold = threshold_days or (guarantee_days(proposed_settings) or guarantee_days(scenario.settings)
                                    or FALLBACK_THRESHOLD_DAYS)
     rng = np.random.default_rng(seed)
-    world = _World(scenario, _draw_arrivals(scenario, days, rng))
+    arrivals = _draw_arrivals(scenario, days, rng)
+    world = _World(scenario, arrivals)
+    proposed_world = _World(scenario, _with_default_km(arrivals, scenario, proposed_settings))
     stats: dict[str, int] = {}
     metrics = []
     for policy in policies:
         settings = proposed_settings if policy == "proposed" else scenario.settings
-        placed_day, placed_gp = _replay(world, policy, days, settings, stats)
-        metrics.append(_metrics(world, policy, days, threshold, placed_day, placed_gp))
+        here = proposed_world if policy == "proposed" else world
+        placed_day, placed_gp = _replay(here, policy, days, settings, stats)
+        metrics.append(_metrics(here, policy, days, threshold, placed_day, placed_gp))
     return Simulation(scenario=scenario, days=days, seed=seed, proposed_settings=proposed_settings,
                       threshold_days=threshold, metrics=metrics,
                       seconds=time.perf_counter() - started, solves=stats.get("solves", 0))
@@ -531,11 +546,11 @@ def parse_changes(text: str) -> dict[str, Any]:
             raise ValueError(f"« {part} » : la valeur doit être un nombre positif.")
         if key in DEFAULT_WEIGHTS:
             changes["priority_weights"][key] = number
-        elif key == "waiting_guarantee_days":
+        elif key in ("waiting_guarantee_days", "default_patient_km"):
             changes[key] = int(number)
         elif key == "matching_km_cost":
             changes[key] = number
         else:
-            known = ", ".join([*DEFAULT_WEIGHTS, "waiting_guarantee_days", "matching_km_cost"])
+            known = ", ".join([*DEFAULT_WEIGHTS, "waiting_guarantee_days", "default_patient_km", "matching_km_cost"])
             raise ValueError(f"« {key} » n'est pas un réglage connu ({known}).")
     return changes

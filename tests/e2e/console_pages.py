@@ -87,7 +87,7 @@ PAGES: dict[str, Page] = {
     "staff.matching_confirm_all": Page("admin", lambda ids: {"run_id": ids.run_id}),
     "staff.matching_reassign": Page("admin", lambda ids: {"request_id": ids.request_id}),
     "staff.waiting_home": Page("admin"),
-    "staff.simulation": Page("admin", query="?days=120&seed=2&waiting_guarantee_days=120&weight_ald=300"
+    "staff.simulation": Page("admin", query="?days=120&seed=2&waiting_guarantee_days=120&default_patient_km=15&weight_ald=300"
                              "&weight_age_70=200&weight_css=150&weight_pregnancy=150&weight_hospital_discharge=150"
                              "&weight_disability=100&weight_previous_mt_left=50&weight_per_day_waited=1"),
     "staff.snp_home": Page("admin"),

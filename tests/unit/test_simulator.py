@@ -42,6 +42,14 @@ def test_a_guarantee_leaves_fewer_people_waiting_beyond_it_at_a_cost_for_priorit
     assert m["proposed"].ald70_within_30 <= m["current"].ald70_within_30
 
 
+def test_a_larger_default_distance_reaches_more_gps_for_patients_who_kept_the_default(stressed):
+    world = replace(stressed, patient_km=(10.0,), default_km=10.0)
+    m = _by_policy(simulator.simulate(world, days=200, seed=1, policies=("current", "proposed"),
+                                      proposed={"default_patient_km": 30}))
+    assert m["proposed"].distance[1] > m["current"].distance[1]
+    assert m["proposed"].placed >= m["current"].placed
+
+
 def test_text_table_has_one_column_per_policy_and_one_line_per_figure(stressed):
     sim = simulator.simulate(stressed, days=60, seed=1)
     table = simulator.text_table(sim)
@@ -51,8 +59,9 @@ def test_text_table_has_one_column_per_policy_and_one_line_per_figure(stressed):
 
 
 def test_proposed_changes_are_read_or_refused_in_french():
-    assert simulator.parse_changes("ald=250, waiting_guarantee_days=120,matching_km_cost=2") == {
-        "priority_weights": {"ald": 250.0}, "waiting_guarantee_days": 120, "matching_km_cost": 2.0}
+    assert simulator.parse_changes("ald=250, waiting_guarantee_days=120,matching_km_cost=2,default_patient_km=15") == {
+        "priority_weights": {"ald": 250.0}, "waiting_guarantee_days": 120, "matching_km_cost": 2.0,
+        "default_patient_km": 15}
     for text, message in [("ald", "clé=valeur"), ("ald=x", "un nombre"), ("rayon=3", "pas un réglage connu"),
                           ("ald=-1", "positif")]:
         with pytest.raises(ValueError, match=message):

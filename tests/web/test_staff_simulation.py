@@ -11,7 +11,7 @@ from guichet.models import AuditEvent
 from tests.factories import login
 
 RULES = {**{f"weight_{k}": int(v) for k, v in DEFAULT_WEIGHTS.items()}, "weight_ald": 250,
-         "waiting_guarantee_days": 120}
+         "waiting_guarantee_days": 120, "default_patient_km": 15}
 
 
 def _territory(factory):
@@ -68,6 +68,7 @@ def test_an_admin_applies_the_proposed_rules_in_one_audited_step(client, factory
     db.refresh(territory)
     assert territory.settings["waiting_guarantee_days"] == 120
     assert territory.settings["priority_weights"]["ald"] == 250
+    assert territory.settings["default_patient_km"] == 15
     event = db.scalars(select(AuditEvent).where(AuditEvent.action == "territory.settings")).one()
     assert event.user_id == admin.id and event.detail["source"] == "simulation" and event.detail["recomputed"] == 1
 

@@ -35,9 +35,10 @@ class ReassignForm(FlaskForm):
 
 
 class ApplyRulesForm(FlaskForm):
-    """The proposed rules: priority weights and the waiting-time guarantee (what an admin may apply)."""
+    """The proposed rules: priority weights, waiting-time guarantee, default distance (what an admin may apply)."""
 
     waiting_guarantee_days = range_field("waiting_guarantee_days")
+    default_patient_km = range_field("default_patient_km")
 
     def weight_fields(self) -> list[object]:
         return [getattr(self, f"weight_{k}") for k in DEFAULT_WEIGHTS]

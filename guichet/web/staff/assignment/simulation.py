@@ -22,20 +22,23 @@ from guichet.web.session import get_session, request_now
 from guichet.web.staff.assignment.forms import ApplyRulesForm, SimulationForm
 from guichet.web.staff.blueprint import bp
 
+#: territory settings the page proposes besides the priority weights
+RULE_SETTINGS = ("waiting_guarantee_days", "default_patient_km")
 #: the chart's drawing area inside its viewBox (px)
 CHART = {"width": 640, "height": 360, "left": 70, "right": 20, "top": 20, "bottom": 60}
 
 
 def _proposed(form: SimulationForm) -> dict[str, Any]:
     return {"priority_weights": {k: getattr(form, f"weight_{k}").data for k in DEFAULT_WEIGHTS},
-            "waiting_guarantee_days": form.waiting_guarantee_days.data}
+            **{k: getattr(form, k).data for k in RULE_SETTINGS}}
 
 
 def _fill_with_current(form: SimulationForm) -> None:
     current = territory_settings.effective_settings(current_territory())
     for key in DEFAULT_WEIGHTS:
         getattr(form, f"weight_{key}").data = int(current["priority_weights"][key])
-    form.waiting_guarantee_days.data = int(current["waiting_guarantee_days"])
+    for key in RULE_SETTINGS:
+        getattr(form, key).data = int(current[key])
 
 
 def _run(form: SimulationForm) -> simulator.Simulation:
