@@ -20,7 +20,7 @@ BROKEN_VALUES = ["\x00", "a\x07b", "9" * 30, "-1", "0", "2026-02-31", "31/02/202
                  "<script>alert(1)</script>", "1e309", "NaN", "é" * 300, "' OR 1=1 --", "/%0A/x"]
 BROKEN_ARGUMENTS = ["%00", "9" * 25, "2147483648", "-1", "0", "x" * 600, "%C3%28", "..%2F..%2Fetc"]
 FIELD = re.compile(r'<(?:input|select|textarea)[^>]*\bname="([^"]+)"')
-AUDIENCE_ROLE = {"public": "anonymous", "staff": "staff", "admin": "admin", "doctor": "doctor"}
+AUDIENCE_ROLE = {"public": "anonymous", "staff": "staff", "admin": "admin", "doctor": "doctor", "partner": "partner"}
 
 
 def _broken_paths(rule, values):
