@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, g, render_template, request
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from guichet import vocabulary
@@ -120,6 +120,19 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["vocabulary"] = vocabulary
 
 
+def _is_outage(exc: DBAPIError) -> bool:
+    """A lost or refused connection (server down, restarting), not a bug in a query.
+
+    PostgreSQL drivers raise OperationalError for connection trouble only; SQLite also
+    uses it for a missing table, so there only a locked database counts as an outage.
+    """
+    if exc.connection_invalidated or isinstance(exc, InterfaceError):
+        return True
+    if type(exc.orig).__module__.startswith("sqlite3"):
+        return "locked" in str(exc.orig)
+    return True
+
+
 def _register_errors(app: Flask) -> None:
     messages = {
         400: ("Demande incorrecte", "La page n'a pas compris la demande. Réessayez depuis l'accueil."),
@@ -132,7 +145,7 @@ def _register_errors(app: Flask) -> None:
               "Un incident est survenu ; rien n'a été enregistré. Réessayez dans un instant."),
     }
 
-    from guichet.web.api.problems import from_http_exception, is_api_request
+    from guichet.web.api.problems import from_http_exception, is_api_request, problem
 
     def handler(exc: Any) -> Any:
         if isinstance(exc, SecurityError):
@@ -153,22 +166,31 @@ def _register_errors(app: Flask) -> None:
     from guichet.web.session import discard_session
     from guichet.workflow import IllegalTransition
 
+    def answer(status: int, title: str, text: str, headers: dict[str, str] | None = None) -> Any:
+        if is_api_request():
+            return problem(status, text, headers=headers)
+        return render_template("errors/error.html", title=title, text=text, code=status), status, headers or {}
+
     @app.errorhandler(IllegalTransition)
     @app.errorhandler(IntegrityError)
-    def _conflict(_exc: Exception) -> tuple[str, int]:
+    def _conflict(_exc: Exception) -> Any:
         # A page left open while someone else moved the record on, or two clicks racing each
         # other: the database refused the second change and the transaction is rolled back.
         discard_session()
         text = ("Cette action n'est plus possible : la situation a changé depuis l'affichage de la "
                 "page (quelqu'un vient peut-être de la traiter). Revenez en arrière et rechargez-la. "
                 "Rien n'a été enregistré.")
-        return render_template("errors/error.html", title="Action impossible", text=text, code=409), 409
+        return answer(409, "Action impossible", text)
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
-    def _database_unavailable(exc: Exception) -> Any:
+    def _database_unavailable(exc: DBAPIError) -> Any:
         # The database is down or restarting. For a form, the commit may or may not have
         # reached it: say so rather than "nothing was saved".
+        if not _is_outage(exc):  # a bug (e.g. SQLite's "no such table"): the usual 500
+            app.log_exception(sys.exc_info())
+            discard_session()
+            return answer(500, *messages[500])
         app.logger.error("database unavailable", exc_info=exc, extra={"event": "error", "status": 503})
         discard_session()
         # render the page as for a visitor: loading the signed-in user would need the database
@@ -180,9 +202,7 @@ def _register_errors(app: Flask) -> None:
                     "reçue n'est jamais enregistrée deux fois).")
         else:
             text = "Le service est momentanément indisponible. Réessayez dans quelques minutes."
-        page = render_template("errors/error.html", title="Service momentanément indisponible",
-                               text=text, code=503)
-        return page, 503, {"Retry-After": "60"}
+        return answer(503, "Service momentanément indisponible", text, {"Retry-After": "60"})
 
     @app.errorhandler(CSRFError)
     def _csrf(_exc: CSRFError) -> tuple[str, int]:
