@@ -11,6 +11,7 @@ import importlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -112,6 +113,14 @@ def describe_trigger(spec: str) -> str:
     if kind == "weekly":
         return f"chaque {_DAYS[parts['dow']]} à {at} (heure de Paris)"
     return f"tous les jours à {at} (heure de Paris)"
+
+
+def period_of(spec: str) -> timedelta:
+    """The longest gap between two firings of a [JOBS] time (a month counts 31 days)."""
+    kind, parts = _parse(spec)
+    if kind == "minutes":
+        return timedelta(minutes=int(parts["every"]))
+    return {"daily": timedelta(days=1), "weekly": timedelta(days=7), "monthly": timedelta(days=31)}[kind]
 
 
 def job_trigger_spec(job_id: str, settings: Mapping[str, Any]) -> str:

@@ -19,6 +19,7 @@ from guichet.formatting import FILTERS
 from guichet.identifiers import format_phone
 from guichet.settings import SettingsError, load_settings
 from guichet.web.hygiene import init_hygiene
+from guichet.web.metrics import init_metrics
 from guichet.web.ratelimit import init_rate_limits
 from guichet.web.request_log import init_request_log
 from guichet.web.security import init_security
@@ -71,6 +72,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, clock: Clock = system
     init_hygiene(app)  # first: its converter must exist before any route is added
     csrf.init_app(app)
     init_request_log(app)
+    init_metrics(app)
     init_security(app)
     _register_blueprints(app)
     _register_template_helpers(app)

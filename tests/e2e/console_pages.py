@@ -35,6 +35,7 @@ NOT_PAGES = {
     "staff.waiting_export": "CSV download",
     "staff.indicators_export": "CSV download",
     "staff.simulation_export": "CSV download",
+    "metrics": "Prometheus text for monitoring, behind a token (tests/web/test_metrics.py)",
 }
 
 

@@ -43,8 +43,9 @@ def keys(db, hospital, now):
 
 
 def test_health_keeps_its_answer(client):
-    response = client.get("/api/v1/health")
-    assert response.status_code == 200 and response.json == {"status": "ok", "database": "ok"}
+    response = client.get("/api/v1/health")  # no scheduler ever ran here: 503 degraded (tests/web/test_health.py)
+    assert response.status_code == 503 and response.json["database"] == "ok"
+    assert response.json["status"] == "degraded" and response.json["scheduler"] == "late"
 
 
 def test_the_openapi_description_is_3_1_and_the_docs_page_reads_it(client):

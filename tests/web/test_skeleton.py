@@ -10,10 +10,14 @@ def test_home_page_explains_the_service_in_french(client):
     assert "appelez le 15" in html
 
 
-def test_health_says_ok_when_the_database_answers(client):
+def test_health_says_ok_when_the_database_answers(client, db, now):
+    from tests.web.test_health import every_job_ran
+
+    every_job_ran(db, now)
     response = client.get("/api/v1/health")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "scheduler": "ok", "late_jobs": [],
+                                   "outbox": "ok", "outbox_due": 0}
 
 
 def test_health_is_503_when_the_database_is_unreachable():

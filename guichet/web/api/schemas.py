@@ -27,8 +27,14 @@ def _text(max_length: int, *, required: bool = False, description: str = "") -> 
 
 
 class HealthSchema(ma.Schema):
-    status = ma.fields.String(required=True, metadata={"description": "ok ou error"})
+    status = ma.fields.String(required=True, metadata={"description": "ok, degraded ou error"})
     database = ma.fields.String(required=True, metadata={"description": "ok ou unavailable"})
+    scheduler = ma.fields.String(metadata={
+        "description": "ok, ou late : une tâche n'a pas démarré depuis deux fois sa période"})
+    late_jobs = ma.fields.List(ma.fields.String(), metadata={"description": "Tâches en retard."})
+    outbox = ma.fields.String(metadata={
+        "description": "ok, ou late : un message à envoyer attend depuis trop longtemps"})
+    outbox_due = ma.fields.Integer(metadata={"description": "Messages à envoyer maintenant."})
 
 
 class ReferralInSchema(ma.Schema):

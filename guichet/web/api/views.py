@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
+from guichet.jobs import health as service_health
 from guichet.web.api.blueprint import bp
 from guichet.web.api.schemas import HealthSchema
-from guichet.web.session import get_session
+from guichet.web.session import get_session, request_now
 
 
 @bp.get("/health")
-@bp.doc(summary="État du service et de sa base de données, pour la supervision (sans clé).")
-@bp.alt_response(200, schema=HealthSchema, success=True, description="Service en état de marche.")
-@bp.alt_response(503, schema=HealthSchema, description="Base de données injoignable.")
+@bp.doc(summary="État du service : base de données, planificateur et boîte d'envoi, pour la supervision "
+                "(sans clé).")
+@bp.alt_response(200, schema=HealthSchema, success=True,
+                 description="Service en état de marche (status ok), ou messages en retard (degraded).")
+@bp.alt_response(503, schema=HealthSchema,
+                 description="Base de données injoignable (error) ou planificateur arrêté (degraded).")
 def health() -> ResponseReturnValue:
-    """Liveness and database reachability, for monitoring."""
-    try:
-        get_session().execute(text("SELECT 1"))
-    except SQLAlchemyError:
-        return jsonify(status="error", database="unavailable"), 503
-    return jsonify(status="ok", database="ok")
+    """Database, scheduler and outbox, for monitoring (guichet.jobs.health.check)."""
+    body, status = service_health.check(get_session(), now=request_now(), settings=current_app.config)
+    return jsonify(body), status
