@@ -23,6 +23,7 @@ from guichet.partners import api_keys, referrals
 from guichet.requests import intake
 from tests.factories import login
 from tests.web import route_access
+from tests.web.test_health import every_job_ran
 
 ROLES = ["anonymous", "doctor", "other_doctor", "partner", "other_partner", "staff", "admin", "other_staff",
          "other_admin"]
@@ -71,6 +72,7 @@ def world(app, factory, db, now, tmp_path):
     store.mkdir()
     (store / f"{a.id}-{SHA}.csv").write_bytes(CSV)
     db.flush()
+    every_job_ran(db, now)  # a live scheduler: /api/v1/health answers 200
     values = {
         "request": req.id, "run": run.id, "proposal": proposal.id, "letter": letter.id, "doctor": doctor.id,
         "invited_user": invited.id, "slot": slot.id, "sha": SHA, "token": req.tracking_token, "kind": "mt",
