@@ -165,6 +165,31 @@ def register_cli(app: Flask) -> None:
         except (geo.UnknownCommune, geo.UnknownTerritory) as exc:
             fail(str(exc))
 
+    @app.cli.command("import-rpps")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--territory", help="slug ou nom d'un territoire (par défaut : tous les territoires)")
+    def import_rpps(path: str, territory: str | None) -> None:
+        """Load the Annuaire Santé "personne activité" extraction for the territories' communes."""
+        from sqlalchemy import select
+
+        from guichet.doctors import directory
+        from guichet.models import Territory
+
+        try:
+            with transaction() as db:
+                chosen = [geo.find_territory(db, territory)] if territory else list(db.scalars(select(Territory)))
+                communes = {c.insee for t in chosen for c in t.communes}
+                if not communes:
+                    fail("Aucun territoire : créez-en un d'abord (create-territory).")
+                with open(path, encoding="utf-8", newline="") as lines:
+                    report = directory.import_rpps(db, lines, communes, now=app_now())
+        except (geo.UnknownTerritory, directory.DirectoryFileError) as exc:
+            fail(str(exc))
+        except UnicodeDecodeError:
+            fail("Le fichier n'est pas en UTF-8 : utilisez l'extraction de l'Annuaire Santé telle quelle.")
+        click.echo(f"Annuaire chargé : {report.kept} activités de médecins dans {len(communes)} communes "
+                   f"(sur {report.read} lignes lues).")
+
     @app.cli.command("create-user")
     @click.option("--email", required=True)
     @click.option("--name", "full_name", required=True, help="Prénom et nom")

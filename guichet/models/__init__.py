@@ -1,6 +1,7 @@
 """SQLAlchemy models; importing this package registers every table on Base.metadata."""
 
 from guichet.models.accounts import AuditEvent, Role, User, UserToken
+from guichet.models.directory import RppsEntry
 from guichet.models.doctors import CapacityDeclaration, Doctor, Slot, SlotStatus
 from guichet.models.geo import Commune, CommunePostalCode, Territory, territory_communes
 from guichet.models.matching import (
@@ -52,6 +53,7 @@ __all__ = [
     "RequestEvent",
     "RequestKind",
     "RequestStatus",
+    "RppsEntry",
     "Role",
     "Sex",
     "Slot",

@@ -157,7 +157,7 @@ class PatientRequest(Base):
     #: private link token (≥ 128 bits, URL-safe)
     tracking_token: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(3))
-    channel: Mapped[str] = mapped_column(String(6))
+    channel: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(12))
     territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id"))
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)

@@ -1,7 +1,7 @@
 """Partners and the API (issue 17): partner organisations, their users, API keys, referrals.
 
 Adds the tables partners, api_keys and referrals; users.partner_id and the "partner" role;
-the "partner" channel of a request.
+the "partner" channel of a request; rpps_entries (the national directory, `import-rpps`).
 
 Revision ID: wave2_17_partners_api
 Revises: wave2_16_security
@@ -91,6 +91,26 @@ def upgrade() -> None:
         batch_op.create_index("ix_referrals_partner", ["partner_id", "id"], unique=False)
         batch_op.create_index("ix_referrals_target", ["target_dt"], unique=False)
 
+    op.create_table(
+        "rpps_entries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("rpps", sa.String(length=11), nullable=False),
+        sa.Column("last_name", sa.String(length=100), nullable=False),
+        sa.Column("first_name", sa.String(length=100), nullable=False),
+        sa.Column("profession", sa.String(length=80), nullable=False),
+        sa.Column("specialty", sa.String(length=120), nullable=False),
+        sa.Column("practice_name", sa.String(length=150), nullable=False),
+        sa.Column("practice_address", sa.String(length=250), nullable=False),
+        sa.Column("postal_code", sa.String(length=5), nullable=False),
+        sa.Column("commune_insee", sa.String(length=5), nullable=False),
+        sa.Column("phone", sa.String(length=20), nullable=False),
+        sa.Column("imported_dt", guichet.db.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rpps_entries")),
+    )
+    with op.batch_alter_table("rpps_entries", schema=None) as batch_op:
+        batch_op.create_index("ix_rpps_entries_rpps", ["rpps"], unique=False)
+        batch_op.create_index("ix_rpps_entries_commune", ["commune_insee"], unique=False)
+
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(sa.Column("partner_id", sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f("ix_users_partner_id"), ["partner_id"], unique=False)
@@ -101,6 +121,8 @@ def upgrade() -> None:
                                          "role != 'partner' OR partner_id IS NOT NULL")
 
     with op.batch_alter_table("patient_requests", schema=None) as batch_op:
+        batch_op.alter_column("channel", existing_type=sa.String(length=6), type_=sa.String(length=10),
+                              existing_nullable=False)
         batch_op.drop_constraint(batch_op.f("ck_patient_requests_channel"), type_="check")
         batch_op.create_check_constraint(batch_op.f("ck_patient_requests_channel"), CHANNELS_AFTER)
 
@@ -109,6 +131,8 @@ def downgrade() -> None:
     with op.batch_alter_table("patient_requests", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("ck_patient_requests_channel"), type_="check")
         batch_op.create_check_constraint(batch_op.f("ck_patient_requests_channel"), CHANNELS_BEFORE)
+        batch_op.alter_column("channel", existing_type=sa.String(length=10), type_=sa.String(length=6),
+                              existing_nullable=False)
 
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("ck_users_partner_has_partner"), type_="check")
@@ -118,6 +142,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_users_partner_id"))
         batch_op.drop_column("partner_id")
 
+    op.drop_table("rpps_entries")
     op.drop_table("referrals")
     op.drop_table("api_keys")
     op.drop_table("partners")

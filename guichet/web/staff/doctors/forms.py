@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, SelectField, StringField, TelField
+from wtforms import BooleanField, EmailField, SelectField, StringField, SubmitField, TelField
 from wtforms.validators import DataRequired, Length, Optional
 
 
@@ -35,5 +35,7 @@ class DoctorRegistrationForm(FlaskForm):
     )
     commune_insee = SelectField("Commune du cabinet", choices=[], validate_choice=False)
     has_step_free_access = BooleanField("Cabinet accessible sans marche (fauteuil roulant)")
+    #: fills the fields from the national directory (import-rpps) instead of registering
+    lookup = SubmitField("Remplir depuis l'annuaire santé")
 
 

@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from guichet import vocabulary
-from guichet.doctors import practitioners
+from guichet.doctors import directory, practitioners
 from guichet.models import Doctor, Territory
 from guichet.web.access import current_territory, current_user_record, load_owned
 from guichet.web.forms import ButtonForm
@@ -36,6 +36,8 @@ def doctor_new() -> ResponseReturnValue:
     db = get_session()
     territory = current_territory()
     form = DoctorRegistrationForm()
+    if form.is_submitted() and form.lookup.data:
+        return _fill_from_directory(form, territory)
     if form.validate_on_submit():
         insee = _pick_commune(form, territory)
         if insee is not None:
@@ -60,6 +62,22 @@ def doctor_new() -> ResponseReturnValue:
                 return redirect(url_for("staff.doctor_detail", doctor_id=doctor.id))
     return render_template("staff/doctors_new.html", form=form, territory=territory,
                            show_communes=bool(form.commune_insee.choices))
+
+
+def _fill_from_directory(form: DoctorRegistrationForm, territory: Territory) -> ResponseReturnValue:
+    """Pre-fill name, practice address and phone from the national directory (import-rpps)."""
+    entry = directory.lookup(get_session(), form.rpps.data or "", {c.insee for c in territory.communes})
+    if entry is None:
+        form.rpps.errors = ["Ce numéro RPPS n'est pas dans l'annuaire santé chargé pour votre territoire : "
+                            "remplissez les champs vous-même."]
+    else:
+        form.first_name.data = entry.first_name.title()
+        form.last_name.data = entry.last_name.title()
+        form.practice_address.data = entry.practice_address.title()
+        form.postal_code.data = entry.postal_code
+        form.phone.data = form.phone.data or entry.phone or None
+    return render_template("staff/doctors_new.html", form=form, territory=territory, directory_entry=entry,
+                           show_communes=False)
 
 
 def _pick_commune(form: DoctorRegistrationForm, territory: Territory) -> str | None:
