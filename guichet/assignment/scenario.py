@@ -5,9 +5,10 @@
   releases N spread over its months (from its declaration to that date); one without an
   end date is taken as monthly (GPs are asked to renew every month).
 * Arrivals: the territory's médecin traitant requests submitted in the last 12 months give
-  the yearly rate, the shares of each priority reason and the patients' radii — when there
-  are at least ``MIN_HISTORY`` of them; otherwise the national orders of magnitude of
-  :mod:`guichet.assignment.simulator` (the page says which).
+  the yearly rate (scaled to a year when the oldest of them is more recent), the shares of
+  each priority reason and the patients' radii — when there are at least ``MIN_HISTORY``;
+  otherwise the national orders of magnitude of :mod:`guichet.assignment.simulator` (the
+  page says which).
 * The waiting list: the territory's médecin traitant requests waiting now (their commune,
   situation, date and radius) are in the list when the replay starts.
 * Refusals: declined ÷ answered proposals of the last 12 months (at least
@@ -117,7 +118,9 @@ def scenario_for(db: Session, territory: Territory, *, now: datetime) -> simulat
             for flag in priority_flags(situation_of(request.patient), paris_today(request.submitted_dt)):
                 counts[flag] = counts.get(flag, 0) + 1
         shares = {k: v / len(history) for k, v in counts.items() if k in FLAG_LABELS}
-        rate = float(len(history))
+        # a younger territory: scale what it received to a year (at least one month observed)
+        observed = max(30.0, (now - min(as_utc(r.submitted_dt) for r in history)).total_seconds() / 86400)
+        rate = len(history) * 365 / min(365.0, observed)
         radii = tuple(sorted(float(r.patient.max_km) for r in history))
     else:
         shares = dict(simulator.NATIONAL_SHARES)

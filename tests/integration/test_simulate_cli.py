@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select
 
 from guichet.assignment import scenario
@@ -43,6 +44,8 @@ def test_scenario_uses_the_territory_history_when_it_has_one(db, factory, now):
                                                 birth_date=date(1990, 1, 1)), waited_days=i * 5)
     world = scenario.scenario_for(db, territory, now=now)
     assert world.history_requests == scenario.MIN_HISTORY + 1
+    # 31 requests over the 145 days since the oldest one: about 78 a year
+    assert world.arrivals_per_year == pytest.approx(31 * 365 / 145)
     assert world.shares["ald"] == (scenario.MIN_HISTORY // 2 + 1) / (scenario.MIN_HISTORY + 1)
     assert len(world.doctors) == 2 and world.doctors[0].monthly_places == world.doctors[1].monthly_places
     assert 15.0 in world.patient_km
