@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import secrets
+
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
@@ -77,3 +80,29 @@ def normalise_email(raw: str) -> str:
         raise InvalidIdentifier(
             "Adresse e-mail non valide : elle doit ressembler à nom@exemple.fr."
         ) from exc
+
+
+# Short codes read over the phone: Crockford's base32 (no I, L, O, U), 8 characters = 40 bits.
+# Python's base32 gives the RFC 4648 alphabet; one translation table turns it into Crockford's.
+_RFC4648 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+CROCKFORD = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_TO_CROCKFORD = bytes.maketrans(_RFC4648, CROCKFORD)
+#: what people mistype or mishear, read the way Crockford's base32 says
+_READ_AS = str.maketrans({"I": "1", "L": "1", "O": "0"})
+SHORT_CODE_LENGTH = 8
+
+
+def new_short_code() -> str:
+    """8 random Crockford base32 characters (40 bits), e.g. 7KQ2M9XD."""
+    return base64.b32encode(secrets.token_bytes(5)).translate(_TO_CROCKFORD).decode("ascii")
+
+
+def normalise_short_code(raw: str | None) -> str:
+    """The code as stored: upper case, without spaces or dashes, I/L read as 1 and O as 0."""
+    text = "".join(ch for ch in (raw or "").upper() if ch.isalnum())
+    return text.translate(_READ_AS)
+
+
+def format_short_code(code: str) -> str:
+    """Grouped by four to read aloud: 7KQ2-M9XD."""
+    return f"{code[:4]}-{code[4:]}" if len(code) == SHORT_CODE_LENGTH else code

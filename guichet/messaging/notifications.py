@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from guichet.formatting import FILTERS
+from guichet.identifiers import format_short_code
 from guichet.models import Notification, Patient, PatientRequest
 from guichet.territories.contact import OUT_OF_HOURS_NUMBER, contact_context
 
@@ -100,6 +101,7 @@ def notify_patient(
         email=patient_email(request.patient), request_id=request.id, territory_id=request.territory_id,
         context={"reference": request.reference, "first_names": request.patient.first_names,
                  "territory_name": request.territory.name, "cpts": contact_context(request.territory),
+                 "short_code": format_short_code(request.short_code or ""),
                  **context},
     )
 
@@ -110,7 +112,8 @@ def render(template: str, context: dict[str, Any]) -> tuple[str, str]:
     html = _env.get_template(f"{template}.html").render(**context)
     if "cpts" in context:
         # every message to a patient ends with how to reach the CPTS, and whom to call when it is closed
-        footer = {"cpts": context["cpts"], "out_of_hours": OUT_OF_HOURS_NUMBER}
+        footer = {"cpts": context["cpts"], "out_of_hours": OUT_OF_HOURS_NUMBER,
+                  "reference": context.get("reference", ""), "short_code": context.get("short_code", "")}
         text = text.rstrip("\n") + "\n\n" + _env.get_template("_contact.txt").render(**footer)
         html = html.replace("</body>", _env.get_template("_contact.html").render(**footer) + "\n</body>", 1)
     return text, html

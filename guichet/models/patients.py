@@ -156,6 +156,9 @@ class PatientRequest(Base):
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     #: private link token (≥ 128 bits, URL-safe)
     tracking_token: Mapped[str] = mapped_column(String(64), unique=True)
+    #: 8 Crockford base32 characters read over the phone or printed in letters; with the
+    #: reference and the birth date it opens the tracking page (guichet.requests.tracking)
+    short_code: Mapped[str | None] = mapped_column(String(8))
     kind: Mapped[str] = mapped_column(String(3))
     channel: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(12))

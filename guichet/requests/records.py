@@ -12,6 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from guichet.assignment.priority import Situation, compute_priority
+from guichet.identifiers import new_short_code
 from guichet.models import Patient, PatientRequest, ReferenceCounter, RequestEvent
 from guichet.requests.identity import person_key
 from guichet.timeutil import to_paris
@@ -104,6 +105,7 @@ def create_request(
     request = PatientRequest(
         reference=new_reference(db, kind, now),
         tracking_token=new_tracking_token(),
+        short_code=new_short_code(),
         kind=kind,
         channel=channel,
         status=status,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from guichet.identifiers import normalise_email, normalise_phone
+from guichet.identifiers import normalise_email, normalise_phone, normalise_short_code
 from guichet.models import Doctor, PatientRequest, Proposal, RequestEvent
 from guichet.models.patients import RequestStatus
 from guichet.timeutil import as_utc
@@ -43,11 +44,29 @@ def find_by_token(db: Session, token: str, *, now: datetime) -> PatientRequest |
     if not _TOKEN_RE.match(token or ""):
         return None
     request = db.scalar(select(PatientRequest).where(PatientRequest.tracking_token == token))
+    return request if _still_shown(request, now) else None
+
+
+def _still_shown(request: PatientRequest | None, now: datetime) -> bool:
     if request is None or request.patient.anonymised_dt is not None:
+        return False
+    return request.closed_dt is None or as_utc(request.closed_dt) + CLOSED_LINK_LIFETIME >= now
+
+
+def find_by_code(db: Session, reference: str, code: str, birth_date: date | None, *,
+                 now: datetime) -> PatientRequest | None:
+    """The request whose reference, short code and patient's birth date all match, or None.
+
+    None alike whichever of the three is wrong (and for a request closed long ago or
+    anonymised), so that a guess teaches nothing; callers rate-limit the attempts.
+    """
+    wanted = normalise_short_code(code)
+    request = db.scalar(select(PatientRequest).where(
+        PatientRequest.reference == "".join((reference or "").upper().split())))
+    if request is None or not request.short_code or birth_date is None:
         return None
-    if request.closed_dt is not None and as_utc(request.closed_dt) + CLOSED_LINK_LIFETIME < now:
-        return None
-    return request
+    matches = secrets.compare_digest(request.short_code, wanted) and request.patient.birth_date == birth_date
+    return request if matches and _still_shown(request, now) else None
 
 
 def queue_position(db: Session, request: PatientRequest) -> int | None:

@@ -16,7 +16,7 @@ from guichet import vocabulary
 from guichet.clock import Clock, system_clock
 from guichet.db import make_engine, make_sessionmaker
 from guichet.formatting import FILTERS
-from guichet.identifiers import format_phone
+from guichet.identifiers import format_phone, format_short_code
 from guichet.settings import SettingsError, load_settings
 from guichet.web.hygiene import init_hygiene
 from guichet.web.metrics import init_metrics
@@ -117,6 +117,7 @@ def _register_template_helpers(app: Flask) -> None:
     # dates, times, decimals and plurals in French, the same as in e-mails and letters
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.filters["phone_fr"] = format_phone
+    app.jinja_env.filters["short_code"] = lambda code: format_short_code(code or "")
     app.jinja_env.globals["service_name"] = "Guichet CPTS"
     # code lists and their French labels (guichet/vocabulary.py), for every page
     app.jinja_env.globals["vocabulary"] = vocabulary

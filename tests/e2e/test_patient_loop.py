@@ -138,7 +138,17 @@ def test_mt_request_matched_and_accepted_names_the_gp_on_the_tracking_page(world
     gp.goto(f"{base}/medecin/cabinet")
     assert_clean(gp, "cabinet du médecin")
 
-    patient.goto(tracking)
+    # the patient lost the link: the reference, the code and the birth date find the request
+    with Session(world["engine"]) as db:
+        reference, code = db.execute(select(PatientRequest.reference, PatientRequest.short_code)
+                                     .where(PatientRequest.kind == "mt")).one()
+    patient.goto(f"{base}/suivre")
+    assert_clean(patient, "suivre ma demande")
+    patient.get_by_label("Numéro de la demande").fill(reference)
+    patient.get_by_label("Code de suivi").fill(f"{code[:4]}-{code[4:]}".lower())
+    patient.get_by_label("Date de naissance de la personne concernée").fill("1952-04-09")
+    patient.get_by_role("button", name="Voir ma demande").click()
+    patient.wait_for_url(tracking)
     expect(patient.get_by_role("heading", name="Un médecin accepte de devenir votre médecin traitant")).to_be_visible()
     expect(patient.get_by_text("Dr Claire FONTAINE", exact=True)).to_be_visible()
     expect(patient.get_by_role("link", name="04 75 48 00 00")).to_be_visible()

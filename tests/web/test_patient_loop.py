@@ -250,3 +250,54 @@ def test_reminder_goes_the_day_before_once(db, factory, now):
     assert appointments.send_reminders(db, now=day_before)["reminders"] == 1
     appointments.send_reminders(db, now=day_before)
     assert len(db.scalars(select(Notification).where(Notification.template == "snp_reminder")).all()) == 1
+
+
+# --- a code a person can read on the phone ------------------------------------------------
+
+
+def test_short_codes_use_crockford_base32_and_forgive_misread_letters():
+    from guichet.identifiers import CROCKFORD, format_short_code, new_short_code, normalise_short_code
+
+    code = new_short_code()
+    assert len(code) == 8 and set(code.encode()) <= set(CROCKFORD) and not set(code) & set("ILOU")
+    assert normalise_short_code(format_short_code(code).lower()) == code
+    assert normalise_short_code("ab1o-il0z") == "AB10110Z"
+
+
+def test_find_my_request_with_reference_code_and_birth_date(client, db, factory):
+    req = factory.request(status="waiting")
+    good = {"reference": req.reference.lower(), "code": f" {req.short_code[:4]}-{req.short_code[4:]} ".lower(),
+            "birth_date": "14/03/1950"}
+    response = client.post("/suivre", data=good)
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/suivi/{req.tracking_token}")
+    wrong_code = client.post("/suivre", data={**good, "code": "ZZZZZZZZ"})
+    wrong_birth = client.post("/suivre", data={**good, "birth_date": "15/03/1950"})
+    wrong_reference = client.post("/suivre", data={**good, "reference": "MT-1999-000001"})
+    for response in (wrong_code, wrong_birth, wrong_reference):
+        # the same message whichever is wrong, never next to one field
+        page = html_of(response)
+        assert "Nous ne trouvons pas de demande" in page and "field-error" not in page
+    assert wrong_code.status_code == wrong_birth.status_code == wrong_reference.status_code == 422
+
+
+def test_find_my_request_is_rate_limited_and_says_what_is_missing(client, app, factory):
+    app.config["RATE_LIMIT_TRACKING_PER_HOUR"] = 2
+    empty = html_of(client.post("/suivre", data={}))
+    assert "Indiquez le numéro de la demande" in empty and "Indiquez le code de suivi" in empty
+    for _ in range(2):
+        client.post("/suivre", data={"reference": "MT-2026-000001", "code": "ABCDEFGH", "birth_date": "01/01/1950"})
+    blocked = client.post("/suivre", data={"reference": "MT-2026-000001", "code": "ABCDEFGH",
+                                           "birth_date": "01/01/1950"})
+    assert blocked.status_code == 429
+
+
+def test_the_code_is_on_the_confirmation_the_tracking_page_and_every_patient_message(client, db, factory, now):
+    from guichet.identifiers import format_short_code
+
+    req = factory.request(status="waiting")
+    shown = format_short_code(req.short_code)
+    assert shown in html_of(client.get(f"/suivi/{req.tracking_token}/confirmation"))
+    assert shown in html_of(client.get(f"/suivi/{req.tracking_token}"))
+    message = notifications.notify_patient(db, req, template="request_received", subject="s", dedup_key="code",
+                                           now=now, context={"tracking_url": "http://x", "kind": "mt"})
+    assert all(shown in body for body in notifications.render(message.template, dict(message.context)))

@@ -31,8 +31,8 @@ from guichet.web.intake_forms import (
     locate_commune,
 )
 from guichet.web.public.blueprint import bp
-from guichet.web.public.forms import ContactUpdateForm, WithdrawForm
-from guichet.web.ratelimit import limiter
+from guichet.web.public.forms import ContactUpdateForm, FindRequestForm, WithdrawForm
+from guichet.web.ratelimit import enforce, limiter
 from guichet.web.session import get_session, request_now
 
 #: the triage answered "no" to every red flag this recently lets the SNP form open
@@ -166,6 +166,26 @@ def _tracked(token: str) -> PatientRequest:
 
 def _invalid_link() -> Any:
     return current_app.make_response((render_template("public/invalid_link.html"), 404))
+
+
+#: one answer for every wrong reference, code or birth date: a guess teaches nothing
+NOT_FOUND_MESSAGE = ("Nous ne trouvons pas de demande avec ces informations. Vérifiez le numéro, le code et "
+                     "la date de naissance, ou appelez la CPTS.")
+
+
+@bp.route("/suivre", methods=["GET", "POST"])
+def find_request() -> ResponseReturnValue:
+    """"Suivre ma demande" with the reference, the short code and the birth date."""
+    g.no_store = True
+    form = FindRequestForm()
+    if form.validate_on_submit():
+        enforce("tracking", int(current_app.config["RATE_LIMIT_TRACKING_PER_HOUR"]))
+        req = tracking.find_by_code(get_session(), form.reference.data or "", form.code.data or "",
+                                    form.birth_date.data, now=request_now())
+        if req is not None:
+            return redirect(url_for("public.track", token=req.tracking_token))
+        form.form_errors.append(NOT_FOUND_MESSAGE)
+    return render_template("public/find_request.html", form=form), 422 if form.errors or form.form_errors else 200
 
 
 @bp.get("/suivi/<token>/confirmation")
