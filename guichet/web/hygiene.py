@@ -19,6 +19,8 @@ from flask import Flask, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.routing import IntegerConverter
 
+from guichet.web.api.problems import is_api_request, problem
+
 #: the largest id a column can hold on every backend (PostgreSQL ``integer``)
 MAX_ID = 2**31 - 1
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -71,5 +73,7 @@ def init_hygiene(app: Flask) -> None:
     @app.before_request
     def _refuse_control_characters() -> ResponseReturnValue | None:
         if _request_has_control_characters():
+            if is_api_request():
+                return problem(400, REFUSED_TEXT.split(" Revenez")[0])
             return render_template("errors/error.html", title=REFUSED_TITLE, text=REFUSED_TEXT, code=400), 400
         return None

@@ -148,9 +148,29 @@ def test_monthly_indicators_and_the_rate_limit(app, client, keys):
     assert statuses[-1] == 429
 
 
+def test_control_characters_are_refused_as_a_french_problem(client, keys):
+    response = client.get("/api/v1/referrals?cursor=1%00", headers=keys("read"))
+    assert response.status_code == 400 and response.content_type == "application/problem+json"
+    assert "caractère de contrôle" in response.json["detail"]
+
+
 def test_unknown_addresses_and_methods_under_the_api_are_problems(client):
     response = client.get("/api/v1/nulle-part")
     assert response.status_code == 404 and response.content_type == "application/problem+json"
     response = client.delete("/api/v1/referrals")
     assert response.status_code == 405 and "POST" in response.headers["Allow"]
     assert client.get("/nulle-part").content_type.startswith("text/html")
+
+
+def test_a_database_outage_is_a_503_problem(client, keys, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    headers = keys("read")
+
+    def down(*_args, **_kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr("guichet.partners.referrals.for_partner", down)
+    response = client.get("/api/v1/referrals", headers=headers)
+    assert response.status_code == 503 and response.content_type == "application/problem+json"
+    assert response.headers["Retry-After"] == "60"

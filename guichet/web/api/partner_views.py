@@ -119,7 +119,7 @@ def list_referrals(args: dict[str, Any]) -> ResponseReturnValue:
     return {"items": [_referral_out(r) for r in rows[:limit]], "next_cursor": next_cursor}
 
 
-@bp.route("/referrals/<int(max=2147483647):referral_id>", methods=["GET"])
+@bp.route("/referrals/<int:referral_id>", methods=["GET"])
 @key_required(ApiScope.READ)
 @bp.response(200, ReferralOutSchema)
 @_documented(401, 404, 429)
