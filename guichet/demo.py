@@ -10,12 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from guichet.accounts import users
+from guichet.assignment.priority import is_reason
 from guichet.identifiers import rpps_with_key
 from guichet.models import (
     CapacityDeclaration,
     Commune,
     Doctor,
+    PairExclusion,
     Patient,
+    Proposal,
     Role,
     Slot,
     Territory,
@@ -24,6 +27,7 @@ from guichet.partners import organisations
 from guichet.requests.records import create_request
 from guichet.territories import geo
 from guichet.timeutil import PARIS, paris_today
+from guichet.workflow import DECLINE_REASONS, change_request_status
 
 DEMO_TERRITORY = "CPTS Royans-Vercors"
 DEMO_PASSWORD = "Demo-Guichet-2026!"  # noqa: S105 (printed demo login)
@@ -155,40 +159,7 @@ def load_demo(db: Session, *, now: datetime) -> DemoSummary:
     summary.doctors = len(doctors)
 
     for _ in range(200):
-        commune = _pick_commune(rng, communes)
-        r = rng.random()
-        age = rng.randint(70, 94) if r < 0.2 else rng.randint(18, 69)
-        birth = today - timedelta(days=age * 365 + rng.randint(0, 364))
-        female = rng.random() < 0.52
-        waited = rng.randint(1, 300)
-        submitted = now - timedelta(days=waited)
-        patient = Patient(
-            territory=territory,
-            birth_name=rng.choice(LAST_NAMES),
-            first_names=rng.choice(FIRST_F if female else FIRST_M),
-            birth_date=birth,
-            sex="F" if female else "M",
-            phone=f"+336{rng.randrange(10**8):08d}",
-            email=None if rng.random() < 0.3 else f"patient{rng.randrange(10**6)}@exemple.fr",
-            address=f"{rng.randint(1, 120)} route de {commune.name}",
-            postal_code=commune.postal_codes[0].postal_code if commune.postal_codes else None,
-            commune=commune,
-            contact_preference="email" if rng.random() < 0.6 else "phone",
-            is_ald=rng.random() < 0.25,
-            is_css=rng.random() < 0.10,
-            is_pregnant=female and 18 <= age <= 42 and rng.random() < 0.05,
-            is_disabled=rng.random() < 0.06,
-            hospital_discharge_date=(today - timedelta(days=rng.randint(3, 60))
-                                     if rng.random() < 0.05 else None),
-            previous_mt_left_date=(date(2025, 12, 31) if rng.random() < 0.3 else None),
-            max_km=rng.choice([5, 10, 10, 20, 20, 30]),
-            needs_home_visit=age >= 80 and rng.random() < 0.3,
-            needs_step_free=age >= 75 and rng.random() < 0.3,
-            created_dt=submitted,
-        )
-        if patient.email is None and patient.contact_preference == "email":
-            patient.contact_preference = "letter"
-        db.add(patient)
+        patient, age, submitted = _demo_patient(db, rng, territory, communes, now)
         children = []
         if 28 <= age <= 50 and rng.random() < 0.15:
             children = [(today - timedelta(days=rng.randint(365, 15 * 365))).isoformat()]
@@ -198,9 +169,99 @@ def load_demo(db: Session, *, now: datetime) -> DemoSummary:
             is_consented=True, consent_dt=submitted, children_birth_dates=children,
         )
         summary.patients += 1
+    _history(db, rng, territory, communes, doctors, now)
     db.flush()
     summary.logins = _logins(db)
     return summary
+
+
+def _demo_patient(db: Session, rng: random.Random, territory: Territory, communes: list[Commune],
+                  now: datetime) -> tuple[Patient, int, datetime]:
+    """A fictitious patient (20% aged 70 or more); returns it, its age and the day it asked."""
+    today = paris_today(now)
+    commune = _pick_commune(rng, communes)
+    r = rng.random()
+    age = rng.randint(70, 94) if r < 0.2 else rng.randint(18, 69)
+    birth = today - timedelta(days=age * 365 + rng.randint(0, 364))
+    female = rng.random() < 0.52
+    waited = rng.randint(1, 300)
+    submitted = now - timedelta(days=waited)
+    patient = Patient(
+        territory=territory,
+        birth_name=rng.choice(LAST_NAMES),
+        first_names=rng.choice(FIRST_F if female else FIRST_M),
+        birth_date=birth,
+        sex="F" if female else "M",
+        phone=f"+336{rng.randrange(10**8):08d}",
+        email=None if rng.random() < 0.3 else f"patient{rng.randrange(10**6)}@exemple.fr",
+        address=f"{rng.randint(1, 120)} route de {commune.name}",
+        postal_code=commune.postal_codes[0].postal_code if commune.postal_codes else None,
+        commune=commune,
+        contact_preference="email" if rng.random() < 0.6 else "phone",
+        is_ald=rng.random() < 0.25,
+        is_css=rng.random() < 0.10,
+        is_pregnant=female and 18 <= age <= 42 and rng.random() < 0.05,
+        is_disabled=rng.random() < 0.06,
+        hospital_discharge_date=(today - timedelta(days=rng.randint(3, 60))
+                                 if rng.random() < 0.05 else None),
+        previous_mt_left_date=(date(2025, 12, 31) if rng.random() < 0.3 else None),
+        max_km=rng.choice([5, 10, 10, 20, 20, 30]),
+        needs_home_visit=age >= 80 and rng.random() < 0.3,
+        needs_step_free=age >= 75 and rng.random() < 0.3,
+        created_dt=submitted,
+    )
+    if patient.email is None and patient.contact_preference == "email":
+        patient.contact_preference = "letter"
+    db.add(patient)
+    return patient, age, submitted
+
+
+def _history(db: Session, rng: random.Random, territory: Territory, communes: list[Commune],
+             doctors: list[Doctor], now: datetime) -> None:
+    """A year of past activity, so that the indicators have trends to show.
+
+    Patients placed with a GP after a wait (shorter for priority patients), some first
+    declined by another GP with a preset reason, and SNP requests served within hours.
+    """
+    reasons = list(DECLINE_REASONS)
+    for days_ago in range(362, 8, -3):
+        patient, _, _ = _demo_patient(db, rng, territory, communes, now)
+        submitted = now - timedelta(days=days_ago, hours=rng.randint(0, 10))
+        patient.created_dt = submitted
+        if rng.random() < 0.3:
+            request = create_request(db, patient, kind="snp", channel=rng.choice(["web", "phone"]), status="waiting",
+                                     now=submitted, submitted_dt=submitted, is_consented=True, consent_dt=submitted)
+            booked = submitted + timedelta(hours=rng.choice([3, 6, 20, 30, 44, 70]))
+            change_request_status(db, request, "booked", now=booked, actor="staff")
+            change_request_status(db, request, "completed", now=booked + timedelta(days=3), actor="system")
+            continue
+        request = create_request(db, patient, kind="mt", channel=rng.choice(["web", "web", "phone", "import"]),
+                                 status="waiting", now=submitted, submitted_dt=submitted, is_consented=True,
+                                 consent_dt=submitted)
+        priority = any(is_reason(k) for k in request.priority_breakdown or {})
+        delay = timedelta(days=rng.randint(4, 40) if priority else rng.randint(15, 160))
+        # every past request is placed by now: the 200 above are the ones still waiting
+        delay = min(delay, now - timedelta(days=3) - submitted)
+        first = rng.choice(doctors)
+        if rng.random() < 0.25:
+            sent = submitted + delay / 2
+            declined = Proposal(request=request, doctor=first, status="declined", created_dt=sent, sent_dt=sent,
+                                answered_dt=sent + timedelta(days=2), decline_code=rng.choice(reasons),
+                                explanation={})
+            db.add(declined)
+            db.flush()
+            db.add(PairExclusion(patient_id=patient.id, doctor_id=first.id, reason="declined",
+                                 created_dt=sent + timedelta(days=2)))
+            first = rng.choice([d for d in doctors if d is not first])
+        answered = submitted + delay
+        change_request_status(db, request, "proposed", now=answered - timedelta(days=3), actor="staff")
+        db.add(Proposal(request=request, doctor=first, status="accepted", created_dt=answered - timedelta(days=3),
+                        sent_dt=answered - timedelta(days=3), answered_dt=answered, explanation={},
+                        first_consultation_dt=answered + timedelta(days=10),
+                        mt_declared_dt=answered + timedelta(days=10)))
+        change_request_status(db, request, "matched", now=answered, actor="doctor")
+        change_request_status(db, request, "completed", now=answered + timedelta(days=10), actor="doctor")
+    db.flush()
 
 
 def _logins(db: Session) -> list[tuple[str, str, str]]:

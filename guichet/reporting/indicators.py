@@ -7,7 +7,7 @@ Months are calendar months in Europe/Paris. Definitions (also shown on the page)
   patients with an ALD, aged 70 or more on that day, with the CSS/AME;
 * median days request → first proposal sent to a GP, counted in the month of that first
   sending; request → acceptance, in the month of the acceptance;
-* declined — proposals declined by GPs that month;
+* declined — proposals declined by GPs that month, by their preset reason;
 * SNP handled — SNP requests booked into a slot for the first time that month;
   slots offered (starting that month, not cancelled) and used (booked);
 * capacity declared — for each GP, the newest declaration in force during the month
@@ -56,6 +56,8 @@ class MonthFigures:
     median_days_to_proposal: float | None = None
     median_days_to_acceptance: float | None = None
     declined: int = 0
+    #: declined proposals by the GP's preset reason (workflow.DECLINE_REASONS; "" when none)
+    declined_by_reason: dict[str, int] = field(default_factory=dict)
     snp_handled: int = 0
     slots_offered: int = 0
     slots_used: int = 0
@@ -101,12 +103,45 @@ def months_of(year: int, now: datetime) -> list[date]:
     return [date(year, m, 1) for m in range(1, last + 1)]
 
 
+def last_months(now: datetime, count: int = 12) -> list[date]:
+    """The `count` calendar months ending with the current one (Paris), oldest first."""
+    month = date(paris_today(now).year, paris_today(now).month, 1)
+    out = [month]
+    for _ in range(count - 1):
+        month = date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
+        out.append(month)
+    return out[::-1]
+
+
 def compute(db: Session, territory: Territory, year: int, *, now: datetime) -> list[MonthFigures]:
     """The figures of each month of `year` up to the current month, oldest first."""
+    return compute_months(db, territory, months_of(year, now))
+
+
+def compute_total(db: Session, territory: Territory, year: int, *, now: datetime) -> MonthFigures | None:
+    """The figures of the whole of `year` (to date): sums, and medians over the year's values.
+
+    The places declared are those of the busiest month (a sum over months would count a GP
+    twelve times).
+    """
     months = months_of(year, now)
+    if not months:
+        return None
+    rows = compute_months(db, territory, months)
+    total = compute_months(db, territory, months, whole=True)[0]
+    total.capacity_declared = max(r.capacity_declared for r in rows)
+    return total
+
+
+def compute_months(db: Session, territory: Territory, months: list[date], *,
+                   whole: bool = False) -> list[MonthFigures]:
+    """The figures of the given months, oldest first; with `whole`, one figure for them all."""
     figures = {m: MonthFigures(month=m) for m in months}
     if not months:
         return []
+    if whole:
+        single = MonthFigures(month=months[0])
+        figures = {m: single for m in months}
 
     def bucket(value: datetime | None) -> MonthFigures | None:
         return figures.get(_month(value)) if value is not None else None
@@ -132,6 +167,8 @@ def compute(db: Session, territory: Territory, year: int, *, now: datetime) -> l
             accepted.setdefault(p.request_id, p)
         if p.status == "declined" and (fig := bucket(p.answered_dt)) is not None:
             fig.declined += 1
+            code = p.decline_code or ""
+            fig.declined_by_reason[code] = fig.declined_by_reason.get(code, 0) + 1
     to_proposal: dict[date, list[float]] = defaultdict(list)
     for request_id, sent in first_sent.items():
         if (fig := bucket(sent)) is not None:
@@ -149,9 +186,9 @@ def compute(db: Session, territory: Territory, year: int, *, now: datetime) -> l
         if patient.birth_date and age_on(patient.birth_date, paris_today(p.answered_dt)) >= 70:
             fig.placed_70 += 1
         to_acceptance[fig.month].append(_days(request.submitted_dt, p.answered_dt))
-    for month, fig in figures.items():
-        fig.median_days_to_proposal = _median(to_proposal.get(month, []))
-        fig.median_days_to_acceptance = _median(to_acceptance.get(month, []))
+    for fig in figures.values():
+        fig.median_days_to_proposal = _median(to_proposal.get(fig.month, []))
+        fig.median_days_to_acceptance = _median(to_acceptance.get(fig.month, []))
 
     first_booked: dict[int, datetime] = {}
     snp_ids = [r.id for r in requests.values() if r.kind == "snp"]
@@ -193,6 +230,8 @@ def compute(db: Session, territory: Territory, year: int, *, now: datetime) -> l
                 continue
             newest[d.doctor_id] = d  # ordered by declared_dt: the last one wins
         fig.capacity_declared = sum(d.new_patients for d in newest.values())
+    if whole:
+        return [figures[months[0]]]
     return [figures[m] for m in months]
 
 
@@ -222,4 +261,44 @@ def csv_lines(rows: list[MonthFigures]) -> Iterator[str]:
             _num(f.median_days_to_acceptance), f.declined, f.snp_handled, f.slots_offered, f.slots_used,
             f.capacity_declared, f.capacity_used,
         ])
+    yield "\ufeff" + buffer.getvalue()
+
+
+def report_lines(total: MonthFigures) -> list[tuple[str, str]]:
+    """The yearly report's figures, as (French label, value) in the order the ACI reads them."""
+    from guichet.workflow import DECLINE_REASONS
+
+    lines = [
+        ("Demandes de médecin traitant reçues", str(total.received_mt)),
+        ("dont en ligne", str(total.received["mt"].get("web", 0))),
+        ("dont par téléphone", str(total.received["mt"].get("phone", 0))),
+        ("dont listes de l'Assurance Maladie", str(total.received["mt"].get("import", 0))),
+        ("Patients ayant trouvé un médecin traitant", str(total.placed)),
+        ("dont en affection de longue durée (ALD)", str(total.placed_ald)),
+        ("dont de 70 ans ou plus", str(total.placed_70)),
+        ("dont bénéficiaires de la CSS ou de l'AME", str(total.placed_css)),
+        ("Délai médian de la demande à la première proposition (jours)", _num(total.median_days_to_proposal) or "—"),
+        ("Délai médian de la demande à l'acceptation (jours)", _num(total.median_days_to_acceptance) or "—"),
+        ("Propositions refusées par les médecins", str(total.declined)),
+    ]
+    for code, label in {**DECLINE_REASONS, "": "Motif non précisé"}.items():
+        if total.declined_by_reason.get(code):
+            lines.append((f"dont « {label} »", str(total.declined_by_reason[code])))
+    lines += [
+        ("Demandes de soins non programmés reçues", str(total.received_snp)),
+        ("Demandes de soins non programmés prises en charge", str(total.snp_handled)),
+        ("Créneaux de soins non programmés proposés", str(total.slots_offered)),
+        ("Créneaux de soins non programmés utilisés", str(total.slots_used)),
+        ("Places déclarées par les médecins (mois le plus haut)", str(total.capacity_declared)),
+    ]
+    return lines
+
+
+def report_csv(territory_name: str, year: int, total: MonthFigures | None) -> Iterator[str]:
+    """The yearly report as CSV for a French spreadsheet (UTF-8 with BOM, semicolons)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["Indicateur", f"{territory_name} — {year}"])
+    for label, value in report_lines(total) if total else []:
+        writer.writerow([label, value])
     yield "\ufeff" + buffer.getvalue()

@@ -34,6 +34,7 @@ NOT_PAGES = {
     "staff.request_export": "CSV download",
     "staff.waiting_export": "CSV download",
     "staff.indicators_export": "CSV download",
+    "staff.annual_report_export": "CSV download",
     "staff.simulation_export": "CSV download",
     "metrics": "Prometheus text for monitoring, behind a token (tests/web/test_metrics.py)",
 }
@@ -94,6 +95,7 @@ PAGES: dict[str, Page] = {
     "staff.snp_home": Page("admin"),
     "staff.appointments": Page("admin"),
     "staff.indicators_home": Page("admin"),
+    "staff.annual_report": Page("admin"),
     "staff.doctor_list": Page("admin"),
     "staff.doctor_new": Page("admin"),
     "staff.doctor_detail": Page("admin", lambda ids: {"doctor_id": ids.doctor_id}),

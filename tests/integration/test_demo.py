@@ -21,8 +21,10 @@ def test_demo_territory_is_realistic(db, now):
     assert all(d.commune_insee in territory_codes for d in doctors)
     assert 0 < count(db, CapacityDeclaration) < 15
     assert count(db, Slot) > 0
-    requests = db.scalars(select(PatientRequest)).all()
+    requests = db.scalars(select(PatientRequest).where(PatientRequest.status == "waiting")).all()
     assert len(requests) == 200
+    # and a year of past activity for the indicators' trends
+    assert db.scalar(select(func.count()).select_from(PatientRequest).where(PatientRequest.status == "completed")) > 100
     share = lambda flag: sum(1 for r in requests if flag in r.priority_breakdown) / 200  # noqa: E731
     assert 0.18 <= share("ald") <= 0.32
     assert 0.14 <= share("age_70") <= 0.28
