@@ -234,6 +234,22 @@ def mark_printed(db: Session, notification: Notification, *, now: datetime,
     db.flush()
 
 
+def mark_all_printed(db: Session, territory_id: int, ids: list[int], *, now: datetime,
+                     user_id: int | None = None) -> int:
+    """Mark printed the listed letters of the territory still pending; return how many.
+
+    Only the letters the coordinator had on screen: one created meanwhile stays to print.
+    """
+    letters = db.scalars(select(Notification).where(
+        Notification.id.in_(ids), Notification.channel == "letter", Notification.status == "pending",
+        Notification.territory_id == territory_id))
+    count = 0
+    for letter in letters:
+        mark_printed(db, letter, now=now, user_id=user_id)
+        count += 1
+    return count
+
+
 def retry(db: Session, notification: Notification, *, now: datetime, user_id: int | None = None) -> None:
     """Put a failed e-mail back in the queue for a fresh series of attempts. Raises NotRetryable."""
     if notification.channel != "email" or notification.status != "failed":

@@ -301,3 +301,31 @@ def test_the_code_is_on_the_confirmation_the_tracking_page_and_every_patient_mes
     message = notifications.notify_patient(db, req, template="request_received", subject="s", dedup_key="code",
                                            now=now, context={"tracking_url": "http://x", "kind": "mt"})
     assert all(shown in body for body in notifications.render(message.template, dict(message.context)))
+
+
+# --- letters in one go ------------------------------------------------------------------
+
+
+def test_all_pending_letters_print_as_one_page_and_are_marked_printed_in_one_action(client, db, factory, now):
+    territory = factory.territory()
+    staff = factory.user("staff", territory=territory)
+    letters = []
+    for n in range(3):
+        req = factory.request(factory.patient(territory, email=None, contact_preference="letter"))
+        letters.append(notifications.notify_patient(db, req, template="request_received", subject="Votre demande",
+                                                    dedup_key=f"letter{n}", now=now,
+                                                    context={"tracking_url": "http://x", "kind": "mt"}))
+    other = factory.territory(insee=("38185",))
+    foreign = notifications.notify_patient(
+        db, factory.request(factory.patient(other, commune="38185", email=None, contact_preference="letter")),
+        template="request_received", subject="s", dedup_key="foreign", now=now,
+        context={"tracking_url": "http://x", "kind": "mt"})
+    login(client, staff)
+    page = html_of(client.get("/coordination/courriers/tout-imprimer"))
+    assert page.count('class="letter"') == 3 and "3 courriers" in page
+    response = client.post("/coordination/courriers/imprimes",
+                           data={"letter": [str(n.id) for n in letters] + [str(foreign.id)]})
+    assert response.status_code == 302
+    db.expire_all()
+    assert [n.status for n in letters] == ["printed"] * 3 and foreign.status == "pending"
+    assert "3 courriers marqués comme imprimés" in html_of(client.get("/coordination/courriers"))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from guichet.accounts import audit
+from guichet.formatting import plural_fr
 from guichet.jobs import registry
 from guichet.jobs.cli import OUTCOME_LABELS
 from guichet.jobs.runner import last_runs
@@ -122,3 +123,31 @@ def letter_printed(notification_id: int) -> ResponseReturnValue:
     return redirect(url_for("staff.letters"))
 
 
+
+
+@bp.get("/courriers/tout-imprimer")
+@staff_required
+def letters_print_all() -> ResponseReturnValue:
+    """Every pending letter in one document, one per sheet, to print at once."""
+    db = get_session()
+    items = delivery.letters_to_print(db, current_territory_id())
+    record_audit("letter.view_all", count=len(items), notifications=[n.id for n in items][:500])
+    db.commit()
+    return render_template(
+        "staff/letters_print_all.html", form=ButtonForm(), territory=current_user_record().territory,
+        letters=[(n, delivery.letter_recipient(db, n), delivery.letter_text(n)) for n in items],
+    )
+
+
+@bp.post("/courriers/imprimes")
+@staff_required
+def letters_printed() -> ResponseReturnValue:
+    db = get_session()
+    if ButtonForm().validate_on_submit():
+        ids = [int(v) for v in request.form.getlist("letter") if v.isdigit() and len(v) < 12]
+        count = delivery.mark_all_printed(db, current_territory_id(), ids, now=request_now(),
+                                          user_id=current_user_record().id)
+        db.commit()
+        done = "marqués comme imprimés" if count > 1 else "marqué comme imprimé"
+        flash(f"{plural_fr(count, 'courrier')} {done}.", "success")
+    return redirect(url_for("staff.letters"))
