@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Callable
@@ -12,7 +13,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from guichet.accounts import audit
+from guichet.accounts import audit, throttling
+from guichet.accounts.common_passwords import is_common_password
 from guichet.identifiers import InvalidIdentifier, normalise_email
 from guichet.messaging import notifications
 from guichet.models import Notification, Role, Territory, User, UserToken
@@ -45,6 +47,15 @@ class InvalidToken(AccountError):
     pass
 
 
+class LoginThrottled(AccountError):
+    """Too many failures for this e-mail or from this address: wait `seconds`."""
+
+    def __init__(self, seconds: int) -> None:
+        self.seconds = seconds
+        wait = f"{seconds} secondes" if seconds < 120 else f"{(seconds + 59) // 60} minutes"
+        super().__init__(f"Trop de tentatives de connexion. Réessayez dans {wait}.")
+
+
 def password_problems(password: str) -> list[str]:
     """What the password lacks, in French; empty when it follows the CNIL 2022 advice.
 
@@ -68,7 +79,11 @@ def password_problems(password: str) -> list[str]:
 
 
 def check_password_policy(password: str) -> None:
+    """Raise WeakPassword unless the password follows the CNIL advice and is not a common one."""
     problems = password_problems(password)
+    if not problems and is_common_password(password):
+        problems = ["un mot de passe qui ne soit pas l'un des plus répandus (mot courant, prénom, suite de "
+                    "touches du clavier, complété de chiffres)"]
     if problems:
         raise WeakPassword(
             "Mot de passe trop faible : il manque "
@@ -83,12 +98,7 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(user: User, password: str) -> bool:
-    if not user.password_hash:
-        return False
-    try:
-        return _hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    return bool(user.password_hash) and _verify(user.password_hash or "", password)
 
 
 def set_password(user: User, password: str, *, now: datetime) -> None:
@@ -161,40 +171,60 @@ def authenticate(
     password: str,
     *,
     now: datetime,
-    max_failures: int = 5,
-    lock_minutes: int = 15,
     ip: str | None = None,
+    max_delay: timedelta = timedelta(minutes=15),
+    notice_after: int = 5,
 ) -> User:
-    """Return the user for these credentials or raise LoginFailed (one message for all causes).
+    """Return the user for these credentials or raise LoginFailed / LoginThrottled.
 
-    After `max_failures` wrong passwords the account is locked for `lock_minutes`;
-    a locked account refuses even the right password until the lock ends.
+    Every attempt costs one argon2 verification, whether the address is unknown, the
+    account inactive or the attempt throttled, so that timing tells nothing. Failures
+    grow delays (:mod:`guichet.accounts.throttling`), never a lock of the account; after
+    `notice_after` failures in a row the owner is told by e-mail.
     """
+    wait = throttling.wait_seconds(db, email, ip, now=now)
     user = find_user_by_email(db, email)
-    if user is None:
-        # hash anyway so that timing does not tell whether the address exists
-        _hasher.hash(password)
-        audit.record(db, "login_failed", now=now, ip=ip, cause="unknown_email")
-        raise LoginFailed(LOGIN_FAILED_MESSAGE)
-    locked = user.locked_until_dt is not None and as_utc(user.locked_until_dt) > now
-    if locked or not user.is_active or not verify_password(user, password):
-        if not locked:
-            user.failed_logins += 1
-            if user.failed_logins >= max_failures:
-                user.locked_until_dt = now + timedelta(minutes=lock_minutes)
-                user.failed_logins = 0
-        cause = "locked" if locked else ("inactive" if not user.is_active else "password")
-        audit.record(db, "login_failed", now=now, user_id=user.id, ip=ip, cause=cause)
+    usable = user is not None and user.is_active and bool(user.password_hash) and not wait
+    stored = user.password_hash if usable and user is not None else _dummy_hash()
+    matches = _verify(stored or "", password)
+    if wait:
+        audit.record(db, "login_throttled", now=now, user_id=user.id if user else None, ip=ip)
+        raise LoginThrottled(wait)
+    if user is None or not usable or not matches:
+        failures = throttling.record_failure(db, email, ip, now=now, max_delay=max_delay)
+        cause = "unknown_email" if user is None else ("inactive" if not user.is_active else "password")
+        audit.record(db, "login_failed", now=now, user_id=user.id if user else None, ip=ip, cause=cause)
+        if user is not None and user.is_active and failures == notice_after:
+            _notify_failures(db, user, failures, now=now)
         db.flush()
         raise LoginFailed(LOGIN_FAILED_MESSAGE)
-    user.failed_logins = 0
-    user.locked_until_dt = None
+    throttling.record_success(db, email, ip)
     user.last_login_dt = now
     if _hasher.check_needs_rehash(user.password_hash or ""):
         user.password_hash = hash_password(password)
     audit.record(db, "login", now=now, user_id=user.id, ip=ip)
     db.flush()
     return user
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_hex(16))
+
+
+def _verify(stored: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _notify_failures(db: Session, user: User, failures: int, *, now: datetime) -> None:
+    notifications.enqueue(
+        db, template="login_failures", subject="Tentatives de connexion à votre compte",
+        dedup_key=f"login-failures:{user.id}:{now:%Y-%m-%d}", now=now, email=user.email, user_id=user.id,
+        context={"full_name": user.full_name, "failures": failures},
+    )
 
 
 def end_sessions(user: User) -> None:

@@ -1,6 +1,6 @@
 """SQLAlchemy models; importing this package registers every table on Base.metadata."""
 
-from guichet.models.accounts import AuditEvent, Role, User, UserToken
+from guichet.models.accounts import AuditEvent, LoginThrottle, Role, User, UserToken
 from guichet.models.directory import RppsEntry
 from guichet.models.doctors import CapacityDeclaration, Doctor, Slot, SlotStatus
 from guichet.models.geo import Commune, CommunePostalCode, Territory, territory_communes
@@ -38,6 +38,7 @@ __all__ = [
     "FollowUp",
     "ImportBatch",
     "JobRun",
+    "LoginThrottle",
     "MatchingRun",
     "Notification",
     "PairExclusion",

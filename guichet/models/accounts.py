@@ -111,3 +111,21 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     __table_args__ = (Index("ix_audit_object", "object_type", "object_id"),)
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins counted per key: an address, a typed e-mail, or the pair of both.
+
+    The e-mail is stored as a SHA-256 so that the table names nobody, and an address that has
+    no account is counted exactly like one that has (nothing tells them apart).
+    """
+
+    __tablename__ = "login_throttles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: "pair:<sha256>|<ip>", "account:<sha256>" or "address:<ip>"
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_dt: Mapped[datetime]
+    #: no sign-in is tried for this key before then
+    blocked_until_dt: Mapped[datetime | None]

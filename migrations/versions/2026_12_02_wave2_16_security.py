@@ -1,7 +1,8 @@
-"""Schema changes of issue 16 (security): reserved for that work stream, empty until it needs them.
+"""Security (issue 16): login throttling per address, per typed e-mail and per pair.
 
-One migration per parallel work stream, chained in advance, keeps a single Alembic head
-whatever order the streams land in.
+Failed sign-ins are counted in ``login_throttles`` with growing delays instead of a hard lock
+of the account (which anyone could trigger). One migration per parallel work stream, chained
+in advance, keeps a single Alembic head.
 
 Revision ID: wave2_16_security
 Revises: wave2_15_fairness
@@ -21,8 +22,17 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "login_throttles",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=120), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("last_failure_dt", guichet.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("blocked_until_dt", guichet.db.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_login_throttles")),
+        sa.UniqueConstraint("key", name=op.f("uq_login_throttles_key")),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("login_throttles")

@@ -1,7 +1,6 @@
 """Sign-in, lockout, logout, idle timeout, password reset and invitation."""
 
 import re
-from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -34,22 +33,6 @@ def test_wrong_password_and_unknown_email_get_the_same_message(client, factory):
     for response in (wrong, unknown):
         assert response.status_code == 200
         assert "Adresse e-mail ou mot de passe incorrect." in response.get_data(as_text=True)
-
-
-def test_account_is_locked_after_repeated_failures_even_with_the_right_password(db, factory, now):
-    user = factory.user("staff")
-    for _ in range(5):
-        try:
-            users.authenticate(db, user.email, "wrong", now=now)
-        except users.LoginFailed:
-            pass
-    assert user.locked_until_dt == now + timedelta(minutes=15)
-    try:
-        users.authenticate(db, user.email, PASSWORD, now=now + timedelta(minutes=5))
-        raise AssertionError("a locked account must refuse the right password")
-    except users.LoginFailed as exc:
-        assert str(exc) == users.LOGIN_FAILED_MESSAGE
-    assert users.authenticate(db, user.email, PASSWORD, now=now + timedelta(minutes=16)) is user
 
 
 def test_logout_really_ends_the_session(client, factory):

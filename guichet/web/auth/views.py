@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
@@ -39,11 +41,11 @@ def login() -> ResponseReturnValue:
                 form.email.data or "",
                 form.password.data or "",
                 now=request_now(),
-                max_failures=int(cfg["LOGIN_MAX_FAILURES"]),
-                lock_minutes=int(cfg["LOGIN_LOCK_MINUTES"]),
                 ip=client_ip(),
+                max_delay=timedelta(minutes=int(cfg["LOGIN_MAX_DELAY_MINUTES"])),
+                notice_after=int(cfg["LOGIN_NOTICE_AFTER"]),
             )
-        except users.LoginFailed as exc:
+        except users.AccountError as exc:  # LoginFailed, LoginThrottled
             db.commit()  # keep the failure count and the audit row
             form.password.errors = [str(exc)]
         else:
