@@ -88,3 +88,10 @@ def test_the_score_breakdown_explains_the_guarantee_points_in_french(client, fac
     page = client.get(f"/coordination/demandes/{request.id}").get_data(as_text=True)
     assert "Délai d&#39;attente maximal visé par la CPTS bientôt atteint ou dépassé" in page
     assert "La CPTS vise un délai d&#39;attente maximal de 180 jours : à partir de 90 jours" in page
+
+
+def test_the_settings_page_says_how_the_guarantee_works(client, factory):
+    login(client, factory.user("admin", _territory(factory)))
+    page = client.get("/coordination/admin/reglages").get_data(as_text=True)
+    assert "Délai d&#39;attente maximal visé (jours, 0 : aucun)" in page
+    assert "jusqu&#39;à égaler la plus forte raison de priorité au bout du délai" in page

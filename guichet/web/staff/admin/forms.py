@@ -33,10 +33,19 @@ def weight_field(key: str) -> IntegerField:
     )
 
 
+#: what a setting does, when its label is not enough
+RANGE_HINTS = {
+    "waiting_guarantee_days": (
+        "À partir de la moitié de ce délai, une demande gagne chaque jour des points, jusqu'à égaler la plus "
+        "forte raison de priorité au bout du délai. 0 : aucun délai visé. Avant de le changer, comparez "
+        "dans Attribution, « Simuler des règles »."),
+}
+
+
 def range_field(key: str) -> IntegerField:
     low, high, label = NUMERIC_RANGES[key]
     return IntegerField(
-        label,
+        label, description=RANGE_HINTS.get(key, ""),
         validators=[InputRequired("Indiquez un nombre."),
                     NumberRange(low, high, f"Indiquez un nombre entre {low} et {high}.")],
     )
