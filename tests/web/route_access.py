@@ -18,7 +18,7 @@ PREFIX_AUDIENCE = [
 ]
 
 #: endpoints whose audience is not the one of their prefix
-ENDPOINT_AUDIENCE: dict[str, str] = {"staff.simulation_apply": "admin"}
+ENDPOINT_AUDIENCE: dict[str, str] = {"staff.simulation_apply": "admin", "staff.job_run_now": "admin"}
 
 #: GET routes that answer 400 to their own audience without the form they are sent by GET
 GET_NEEDS_FORM = {"staff.simulation_export"}
@@ -38,6 +38,7 @@ ARGUMENTS = {
     "slug": "slug",
     "answer": "answer",
     "filename": "filename",
+    "job_id": "job",
     "partner_id": "partner",
     "key_id": "api_key",
     "referral_id": "referral",

@@ -76,7 +76,7 @@ def world(app, factory, db, now, tmp_path):
     values = {
         "request": req.id, "run": run.id, "proposal": proposal.id, "letter": letter.id, "doctor": doctor.id,
         "invited_user": invited.id, "slot": slot.id, "sha": SHA, "token": req.tracking_token, "kind": "mt",
-        "slug": "x", "answer": "oui", "filename": "guichet.css", "partner": partner.id, "api_key": api_key.id,
+        "slug": "x", "answer": "oui", "filename": "guichet.css", "job": "delivery", "partner": partner.id, "api_key": api_key.id,
         "referral": referral.id,
     }
 

@@ -329,3 +329,32 @@ def test_all_pending_letters_print_as_one_page_and_are_marked_printed_in_one_act
     db.expire_all()
     assert [n.status for n in letters] == ["printed"] * 3 and foreign.status == "pending"
     assert "3 courriers marqués comme imprimés" in html_of(client.get("/coordination/courriers"))
+
+
+# --- a demo that tells the truth ------------------------------------------------------------
+
+
+def test_admin_runs_the_delivery_now_and_staff_cannot(client, db, factory):
+    from guichet.models import JobRun
+
+    territory = factory.territory()
+    staff = factory.user("staff", territory=territory)
+    login(client, staff)
+    assert "Lancer maintenant" not in html_of(client.get("/coordination/taches"))
+    assert client.post("/coordination/taches/delivery/lancer").status_code == 403
+    client.post("/deconnexion")
+    login(client, factory.user("admin", territory=territory))
+    assert "Lancer maintenant" in html_of(client.get("/coordination/taches"))
+    response = client.post("/coordination/taches/publication/lancer")
+    assert response.status_code == 302
+    assert db.scalar(select(JobRun).where(JobRun.job_id == "publication")) is not None
+    assert "Publication des listes" in html_of(client.get("/coordination/taches"))
+    assert client.post("/coordination/taches/retention/lancer").status_code == 302  # not offered: nothing runs
+    assert db.scalar(select(JobRun).where(JobRun.job_id == "retention")) is None
+
+
+def test_withdrawn_page_links_to_a_new_request(client, factory):
+    req = factory.request(status="waiting")
+    client.post(f"/suivi/{req.tracking_token}/retirer")
+    page = html_of(client.get(f"/suivi/{req.tracking_token}"))
+    assert "Faire une nouvelle demande" in page and 'href="/demande/medecin-traitant"' in page

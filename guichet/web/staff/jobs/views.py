@@ -12,14 +12,17 @@ from guichet.accounts import audit
 from guichet.formatting import plural_fr
 from guichet.jobs import registry
 from guichet.jobs.cli import OUTCOME_LABELS
-from guichet.jobs.runner import last_runs
+from guichet.jobs.runner import last_runs, run_job
 from guichet.messaging import delivery
 from guichet.models import JobRun, Notification
 from guichet.web.access import current_territory_id, current_user_record, deny, load_owned, record_audit
 from guichet.web.forms import ButtonForm
-from guichet.web.security import staff_required
+from guichet.web.security import admin_required, staff_required
 from guichet.web.session import get_session, request_now
 from guichet.web.staff.blueprint import bp
+
+#: jobs an admin may start from the console rather than wait for their time
+RUNNABLE_NOW = ("publication", "delivery")
 
 
 def _letter(notification_id: int) -> Notification:
@@ -58,7 +61,7 @@ def jobs_overview() -> ResponseReturnValue:
     return render_template(
         "staff/jobs.html", jobs=jobs, failures=failures, recent=recent, failed=failed,
         n_letters=len(letters), labels={s.id: s.label for s in registry.JOBS.values()},
-        outcomes=OUTCOME_LABELS, form=ButtonForm(),
+        outcomes=OUTCOME_LABELS, form=ButtonForm(), runnable=RUNNABLE_NOW,
     )
 
 
@@ -151,3 +154,22 @@ def letters_printed() -> ResponseReturnValue:
         done = "marqués comme imprimés" if count > 1 else "marqué comme imprimé"
         flash(f"{plural_fr(count, 'courrier')} {done}.", "success")
     return redirect(url_for("staff.letters"))
+
+
+@bp.post("/taches/<job_id>/lancer")
+@admin_required
+def job_run_now(job_id: str) -> ResponseReturnValue:
+    """Run the publication or the delivery now (same lock and record as the scheduler)."""
+    if job_id not in RUNNABLE_NOW or not ButtonForm().validate_on_submit():
+        return redirect(url_for("staff.jobs_overview"))
+    record_audit("job.run_now", job=job_id)
+    get_session().commit()
+    result = run_job(job_id, current_app.extensions["guichet"]["sessionmaker"], request_now(),
+                     settings=dict(current_app.config))
+    counts = ", ".join(f"{k} : {v}" for k, v in result.summary.items()) or "rien à faire"
+    label = registry.JOBS[job_id].label
+    if result.outcome == "failure":
+        flash(f"{label} : échec. Voir le détail ci-dessous.", "error")
+    else:
+        flash(f"{label} : {OUTCOME_LABELS.get(result.outcome, result.outcome)} ({counts}).", "success")
+    return redirect(url_for("staff.jobs_overview"))
