@@ -23,12 +23,7 @@ The last lines print the counts; all must be 0 (exit status 1 otherwise).
 from __future__ import annotations
 
 import argparse
-import os
 import secrets
-import shutil
-import socket
-import subprocess
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -36,7 +31,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -46,6 +40,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from guichet import migrate
 from guichet.accounts import users
 from guichet.assignment import arbitration, proposals
+from guichet.benchmarks.pgcluster import PrivateCluster, free_port
 from guichet.db import make_engine, make_sessionmaker
 from guichet.identifiers import rpps_with_key
 from guichet.jobs.runner import run_job
@@ -67,67 +62,6 @@ from guichet.workflow import IllegalTransition
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 COMMUNES = ["26059", "26117", "26223"]
-PG_BIN = Path("/usr/lib/postgresql")
-
-
-class PrivateCluster:
-    """A throw-away PostgreSQL server of our own, which we may restart at will."""
-
-    def __init__(self) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="guichet_faults_"))
-        self.data, self.sockets = self.root / "data", self.root / "sockets"
-        self.sockets.mkdir()
-        self.port = _free_port()
-        self.as_postgres = os.geteuid() == 0  # initdb refuses to run as root
-        if self.as_postgres:
-            shutil.chown(self.root, "postgres")
-            shutil.chown(self.sockets, "postgres")
-
-    def _run(self, tool: str, *args: str) -> None:
-        command = [str(_tool(tool)), *args]
-        if self.as_postgres:
-            command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL,  # noqa: S603 - our own argv, no shell
-                       stderr=subprocess.DEVNULL)
-
-    def start(self) -> None:
-        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "--no-sync")
-        self._pg_ctl("start")
-
-    def _pg_ctl(self, action: str, *extra: str) -> None:
-        options = (f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1 "
-                   "-c max_connections=200 -c fsync=off")
-        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-w", "-l", str(self.root / "log"),
-                  action, *extra)
-
-    def restart(self) -> None:
-        """Stop at once (open connections are cut) and start again."""
-        self._pg_ctl("restart", "-m", "fast")
-
-    def url(self, database: str = "postgres") -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
-
-    def stop(self) -> None:
-        try:
-            self._pg_ctl("stop", "-m", "immediate")
-        finally:
-            shutil.rmtree(self.root, ignore_errors=True)
-
-
-def _tool(name: str) -> Path:
-    found = shutil.which(name)
-    if found:
-        return Path(found)
-    versions = sorted(PG_BIN.glob(f"*/bin/{name}"))
-    if not versions:
-        raise SystemExit(f"{name} introuvable : installez PostgreSQL (paquet postgresql).")
-    return versions[-1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _retrying(action: Callable[[], Any], *, seconds: float = 60) -> Any:
@@ -357,7 +291,7 @@ def smtp_server() -> Iterator[tuple[int, list[str]]]:
             time.sleep(0.003)  # a real server takes a moment: the restart falls mid-delivery
             return "250 OK"
 
-    controller = Controller(Handler(), hostname="127.0.0.1", port=_free_port())
+    controller = Controller(Handler(), hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
         yield controller.port, received

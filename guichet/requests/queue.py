@@ -203,24 +203,47 @@ def _ids_query(territory_id: int, f: Filters, now: datetime, columns: list[Any])
     return query.where(*conds).order_by(*order)
 
 
+def _count(db: Session, territory_id: int, filters: Filters, now: datetime) -> int:
+    conds, needs_patient = _conditions(territory_id, filters, now)
+    count = select(func.count()).select_from(PatientRequest)
+    if needs_patient:
+        count = count.join(Patient, Patient.id == PatientRequest.patient_id)
+    return int(db.scalar(count.where(*conds)) or 0)
+
+
+def _searched_page(db: Session, territory_id: int, filters: Filters, now: datetime,
+                   per_page: int) -> tuple[list[int], int, int]:
+    def page_of(page_no: int) -> list[Any]:
+        return list(db.execute(
+            _ids_query(territory_id, filters, now, [PatientRequest.id, func.count().over()])
+            .limit(per_page).offset((page_no - 1) * per_page)
+        ))
+
+    page_no = max(1, filters.page)
+    found = page_of(page_no)
+    if not found and page_no > 1:  # past the end: the last page
+        page_no = max(1, -(-_count(db, territory_id, filters, now) // per_page))
+        found = page_of(page_no)
+    return [row[0] for row in found], int(found[0][1]) if found else 0, page_no
+
+
 def list_requests(db: Session, territory_id: int, filters: Filters, *, now: datetime,
                   per_page: int = PER_PAGE) -> Page:
     """One page of the territory's requests matching the filters, with the total count.
 
     The count and the page select narrow rows (ids), joining patients only when a filter or
-    the sort needs them; the 50 full rows are then loaded by id (a "deferred join").
+    the sort needs them (a text search counts with the page, in one scan); the 50 full rows
+    are then loaded by id (a "deferred join").
     """
-    conds, needs_patient = _conditions(territory_id, filters, now)
-    count = select(func.count()).select_from(PatientRequest)
-    if needs_patient:
-        count = count.join(Patient, Patient.id == PatientRequest.patient_id)
-    total = db.scalar(count.where(*conds)) or 0
-    pages = max(1, -(-total // per_page))
-    page_no = min(filters.page, pages)
-    ids = list(db.scalars(
-        _ids_query(territory_id, filters, now, [PatientRequest.id])
-        .limit(per_page).offset((page_no - 1) * per_page)
-    ))
+    if filters.q:
+        # a text search scans the names once: the total rides along with the page (window count)
+        ids, total, page_no = _searched_page(db, territory_id, filters, now, per_page)
+    else:
+        # the count reads an index only, and the page is the top of an index (priority order)
+        total = _count(db, territory_id, filters, now)
+        page_no = min(filters.page, max(1, -(-total // per_page)))
+        ids = list(db.scalars(_ids_query(territory_id, filters, now, [PatientRequest.id])
+                              .limit(per_page).offset((page_no - 1) * per_page)))
     loaded: dict[int, tuple[PatientRequest, Patient]] = {}
     if ids:
         for req, patient in db.execute(

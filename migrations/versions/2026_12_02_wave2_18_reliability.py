@@ -5,6 +5,8 @@
   numbers need no copy: the first use of a (year, kind) starts after the highest stored one.
 - notifications.status gains "sending": a message is claimed (committed) before the SMTP
   conversation, so that a crash between the send and the commit never sends it twice.
+- ix_requests_priority_order (PostgreSQL): the coordinators' default queue order read from
+  an index (one page of 50 without sorting every open request).
 
 Revision ID: wave2_18_reliability
 Revises: wave2_17_partners_api
@@ -38,9 +40,14 @@ def upgrade() -> None:
     with op.batch_alter_table("notifications") as batch:
         batch.drop_constraint(op.f("ck_notifications_status"), type_="check")
         batch.create_check_constraint("status", NEW_STATUSES)
+    if op.get_bind().dialect.name == "postgresql":
+        op.create_index("ix_requests_priority_order", "patient_requests",
+                        ["territory_id", sa.text("priority_score DESC"), "waiting_since_dt", "id"])
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index("ix_requests_priority_order", table_name="patient_requests")
     op.execute("UPDATE notifications SET status = 'pending' WHERE status = 'sending'")
     with op.batch_alter_table("notifications") as batch:
         batch.drop_constraint(op.f("ck_notifications_status"), type_="check")
