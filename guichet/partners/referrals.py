@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from guichet import vocabulary
 from guichet.models import Partner, PatientRequest, Referral, RequestEvent, RequestStatus
 from guichet.requests import intake
-from guichet.requests.intake import MtRequestData
+from guichet.requests.intake import MtRequestData, SnpRequestData
 from guichet.timeutil import PARIS, as_utc, paris_today
 
 #: a fragile referral counts as at risk this long before its target
@@ -70,25 +70,32 @@ def check_urgency(urgency: Urgency, *, today: date) -> dict[str, str]:
     return errors
 
 
-def submit_referral(db: Session, partner: Partner, person: MtRequestData, urgency: Urgency, *, now: datetime,
-                    base_url: str, user_id: int | None = None, api_key_id: int | None = None) -> Referral:
-    """Record a partner's médecin traitant referral and the request it creates.
+def submit_referral(db: Session, partner: Partner, person: MtRequestData | SnpRequestData, urgency: Urgency, *,
+                    now: datetime, base_url: str, user_id: int | None = None,
+                    api_key_id: int | None = None) -> Referral:
+    """Record a partner's referral (médecin traitant or same-day care) and the request it creates.
 
-    The patient lands in the coordinators' queue already checked (waiting), with the
-    hospital discharge counted in the priority. Raises intake.InvalidRequest (answers
-    breaking a rule, urgency included), intake.OutOfTerritory, intake.WrongTerritory (a
-    commune of another CPTS) and intake.DuplicateRequest.
+    The patient lands in the coordinators' queue already checked (waiting), an MT request
+    with the hospital discharge counted in the priority, an SNP request on the board.
+    Raises intake.InvalidRequest (answers breaking a rule, urgency included),
+    intake.OutOfTerritory, intake.WrongTerritory (a commune of another CPTS) and
+    intake.DuplicateRequest.
     """
     errors = check_urgency(urgency, today=paris_today(now))
-    if urgency.discharge_date is not None:
-        person.hospital_discharge_date = urgency.discharge_date
     person.filled_by = "professional"
     person.proxy_profession = partner.name[:80]  # the CPTS sees who referred the patient
-    errors.update(intake.check_mt(person, now))
+    if isinstance(person, SnpRequestData):
+        errors.update(intake.check_snp(person, now))
+        submit = intake.submit_snp_request
+    else:
+        if urgency.discharge_date is not None:
+            person.hospital_discharge_date = urgency.discharge_date
+        errors.update(intake.check_mt(person, now))
+        submit = intake.submit_mt_request  # type: ignore[assignment]
     if errors:
         raise intake.InvalidRequest(errors)
-    request = intake.submit_mt_request(db, person, channel="partner", now=now, base_url=base_url,
-                                       user_id=user_id, expected_territory_id=partner.territory_id)
+    request = submit(db, person, channel="partner", now=now, base_url=base_url,  # type: ignore[arg-type]
+                     user_id=user_id, expected_territory_id=partner.territory_id)
     target = None if urgency.target_delay_days is None else now + timedelta(days=urgency.target_delay_days)
     referral = Referral(partner_id=partner.id, request=request, user_id=user_id, api_key_id=api_key_id,
                         discharge_date=urgency.discharge_date, fragility_reason=urgency.fragility_reason,

@@ -95,8 +95,9 @@ def test_a_discharge_referral_is_placed_and_the_hospital_sees_a_gp_found(browser
     with Session(engine) as db:
         request_id = db.scalar(select(PatientRequest.id).where(PatientRequest.reference == reference))
     console.goto(f"{base}/coordination/attribution/demandes/{request_id}/attribuer")
+    console.locator("input[name=doctor_id]").first.check()  # the nearest GP with a place
     console.get_by_role("button", name="Attribuer à ce médecin").click()
-    assert "est attribuée à" in console.content()
+    assert "est attribuée à" in console.content(), console.inner_text("main")[:1500]
     with Session(engine) as db, db.begin():  # the coordinator's approval sends it to the GP
         proposal = db.scalar(select(Proposal).where(Proposal.request_id == request_id))
         assert proposal is not None

@@ -76,6 +76,18 @@ def test_a_write_key_creates_a_referral_and_reads_its_status(client, db, keys):
     assert [c["endpoint"] for c in calls] == ["api.create_referral", "api.get_referral", "api.get_referral"]
 
 
+def test_a_same_day_care_referral(client, db, keys):
+    body = {**{k: v for k, v in BODY.items() if k not in ("fragility_reason", "target_delay_days")},
+            "kind": "snp", "snp_category": "fever", "snp_reason": "Fièvre à 39 depuis la sortie",
+            "snp_since": "1-2_days", "availability": [{"day": "today", "period": "afternoon"}]}
+    response = client.post("/api/v1/referrals", json=body, headers=keys("write"))
+    assert response.status_code == 201, response.json
+    assert response.json["kind"] == "snp" and response.json["reference"].startswith("SNP-")
+    missing = client.post("/api/v1/referrals", json={**body, "birth_name": "Autre", "availability": []},
+                          headers=keys("write"))
+    assert missing.status_code == 422 and "availability" in missing.json["errors"]
+
+
 def test_a_read_key_cannot_create_and_no_key_reads_nothing(client, db, keys):
     response = client.post("/api/v1/referrals", json=BODY, headers=keys("read"))
     assert response.status_code == 403 and response.content_type == "application/problem+json"

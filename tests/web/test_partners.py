@@ -140,3 +140,22 @@ def test_dashboard_shows_fragile_referrals_at_risk(app, client, db, factory, hos
 
 
 
+
+
+def test_a_partner_refers_a_patient_for_same_day_care_after_the_red_flags(client, db, factory, hospital):
+    login(client, factory.user("partner", territory=hospital.territory, partner=hospital))
+    page = unescape(client.get("/partenaire/adresser/soins-non-programmes").get_data(as_text=True))
+    assert "signes d'urgence vitale" in page and "appelez le 15" in page
+    data = {"filled_by": "professional", "proxy_phone": "04 75 00 00 00", "birth_name": "Bernard",
+            "first_names": "Luc", "birth_date": "1985-06-01", "sex": "M", "phone": "0612345678",
+            "postal_code": "26190", "commune_insee": "26223", "contact_preference": "phone",
+            "snp_category": "fever", "snp_reason": "Fièvre à 39 depuis la sortie", "snp_since": "1-2_days",
+            "availability": ["today:afternoon"], "is_consented": "y", "submit": "Envoyer la demande"}
+    refused = client.post("/partenaire/adresser/soins-non-programmes", data=data)
+    assert refused.status_code == 422 and "Vérifiez les signes d'urgence vitale" in unescape(
+        refused.get_data(as_text=True))
+    response = client.post("/partenaire/adresser/soins-non-programmes", data={**data, "triage_checked": "y"})
+    assert response.status_code == 302, unescape(response.get_data(as_text=True))[:2000]
+    referral = db.scalar(select(Referral))
+    assert referral.request.kind == "snp" and referral.request.channel == "partner"
+    assert referral.request.status == "waiting" and referral.target_dt is None

@@ -55,7 +55,7 @@ _RESPONSE_NAMES = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 409:
 def _referral_out(referral: Referral) -> dict[str, Any]:
     request = referral.request
     return {
-        "id": referral.id, "reference": request.reference, "status": request.status,
+        "id": referral.id, "reference": request.reference, "kind": request.kind, "status": request.status,
         "status_label": referrals.partner_status(referral),
         "is_gp_found": request.status in referrals.FOUND_STATUSES,
         "created": referral.created_dt, "discharge_date": referral.discharge_date,
@@ -70,19 +70,27 @@ def _referral_out(referral: Referral) -> dict[str, Any]:
 @bp.response(201, ReferralOutSchema, description="La demande est enregistrée et transmise à la coordination.")
 @_documented(401, 403, 409, 429)
 def create_referral(body: dict[str, Any]) -> ResponseReturnValue:
-    """Adresser un patient pour un médecin traitant (clé en écriture)."""
+    """Adresser un patient, pour un médecin traitant ou des soins non programmés (clé en écriture)."""
     key = current_key()
-    person = intake.MtRequestData(
+    common: dict[str, Any] = dict(
         birth_name=body["birth_name"], usage_name=body.get("usage_name"), first_names=body["first_names"],
         birth_date=body["birth_date"], sex=body["sex"], phone=body.get("phone"), email=body.get("email"),
         address=body.get("address"), postal_code=body["postal_code"], commune_insee=body["commune_insee"],
         contact_preference=body["contact_preference"], filled_by="professional",
-        proxy_name=body["referrer_name"],
-        proxy_phone=body["referrer_phone"], proxy_email=body.get("referrer_email"),
-        is_consented=bool(body["patient_consent"]), is_ald=body["is_ald"], is_css=body["is_css"],
-        is_pregnant=body["is_pregnant"], is_disabled=body["is_disabled"], max_km=body["max_km"],
-        needs_home_visit=body["needs_home_visit"], needs_step_free=body["needs_step_free"],
+        proxy_name=body["referrer_name"], proxy_phone=body["referrer_phone"], proxy_email=body.get("referrer_email"),
+        is_consented=bool(body["patient_consent"]),
     )
+    person: intake.MtRequestData | intake.SnpRequestData
+    if body["kind"] == "snp":
+        person = intake.SnpRequestData(
+            **common, snp_category=body.get("snp_category") or "", snp_reason=body.get("snp_reason") or "",
+            snp_since=body.get("snp_since") or "",
+            availability=[(a["day"], a["period"]) for a in body["availability"]])
+    else:
+        person = intake.MtRequestData(
+            **common, is_ald=body["is_ald"], is_css=body["is_css"], is_pregnant=body["is_pregnant"],
+            is_disabled=body["is_disabled"], max_km=body["max_km"], needs_home_visit=body["needs_home_visit"],
+            needs_step_free=body["needs_step_free"])
     urgency = referrals.Urgency(discharge_date=body.get("discharge_date"),
                                 fragility_reason=body.get("fragility_reason"),
                                 target_delay_days=body.get("target_delay_days"))

@@ -37,11 +37,26 @@ class HealthSchema(ma.Schema):
     outbox_due = ma.fields.Integer(metadata={"description": "Messages à envoyer maintenant."})
 
 
+class AvailabilitySchema(ma.Schema):
+    day = ma.fields.String(required=True, validate=_one_of(vocabulary.SNP_DAYS, "le jour"))
+    period = ma.fields.String(required=True, validate=_one_of(vocabulary.SNP_PERIODS, "le moment"))
+
+
 class ReferralInSchema(ma.Schema):
-    """A médecin traitant referral for a patient who consented."""
+    """A referral for a patient who consented: médecin traitant (mt) or same-day care (snp)."""
 
     class Meta:
         unknown = ma.RAISE
+
+    kind = ma.fields.String(load_default="mt", validate=_one_of(vocabulary.KIND_LABELS, "le type de demande"),
+                            metadata={"description": "mt : médecin traitant ; snp : soins non programmés."})
+    snp_category = ma.fields.String(allow_none=True, validate=_one_of(vocabulary.SNP_CATEGORIES, "le motif"),
+                                    metadata={"description": "snp : le motif."})
+    snp_reason = _text(500, description="snp : le problème en quelques mots.")
+    snp_since = ma.fields.String(allow_none=True, validate=_one_of(vocabulary.SNP_SINCE, "depuis quand"),
+                                 metadata={"description": "snp : depuis quand."})
+    availability = ma.fields.List(ma.fields.Nested(AvailabilitySchema), load_default=list,
+                                  metadata={"description": "snp : quand le patient peut aller chez le médecin."})
 
     birth_name = _text(100, required=True, description="Nom de naissance.")
     usage_name = _text(100, description="Nom d'usage, s'il diffère.")
@@ -79,6 +94,7 @@ class ReferralInSchema(ma.Schema):
 class ReferralOutSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     reference = ma.fields.String(required=True)
+    kind = ma.fields.String(required=True, metadata={"description": "mt ou snp"})
     status = ma.fields.String(required=True, metadata={"description": "Code du statut de la demande."})
     status_label = ma.fields.String(required=True, metadata={"description": "Le statut, en français."})
     is_gp_found = ma.fields.Boolean(required=True, metadata={"description": "Un médecin est trouvé."})

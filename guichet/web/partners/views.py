@@ -10,9 +10,9 @@ from guichet.models import Referral
 from guichet.partners import referrals
 from guichet.requests import intake
 from guichet.web.access import current_partner, current_user_record, load_owned, record_audit
-from guichet.web.intake_forms import ready_to_submit
+from guichet.web.intake_forms import RED_FLAGS, ready_to_submit
 from guichet.web.partners.blueprint import bp
-from guichet.web.partners.forms import ReferralForm
+from guichet.web.partners.forms import ReferralForm, SnpReferralForm
 from guichet.web.security import partner_required
 from guichet.web.session import get_session, request_now
 
@@ -30,18 +30,28 @@ def home() -> ResponseReturnValue:
                            status=referrals.partner_status, now=request_now())
 
 
-def _render_form(form: ReferralForm, **extra: object) -> str:
-    return render_template("partners/new_referral.html", form=form, partner=current_partner(), **extra)
+def _render_form(form: ReferralForm | SnpReferralForm, **extra: object) -> str:
+    kind = "snp" if isinstance(form, SnpReferralForm) else "mt"
+    return render_template("partners/new_referral.html", form=form, partner=current_partner(), kind=kind,
+                           red_flags=RED_FLAGS, **extra)
 
 
 @bp.route("/adresser", methods=["GET", "POST"])
 @partner_required
 def new_referral() -> ResponseReturnValue:
+    return _refer(ReferralForm())
+
+
+@bp.route("/adresser/soins-non-programmes", methods=["GET", "POST"])
+@partner_required
+def new_snp_referral() -> ResponseReturnValue:
+    return _refer(SnpReferralForm())
+
+
+def _refer(form: ReferralForm | SnpReferralForm) -> ResponseReturnValue:
     partner = current_partner()
     user = current_user_record()
-    form = ReferralForm()
     if request.method != "POST":
-        form.target_delay_days.data = None
         return _render_form(form)
     g.no_store = True
     db = get_session()
