@@ -112,6 +112,7 @@ PAGES: dict[str, Page] = {
     # partner portal and the API's documentation
     "partners.home": Page("partner"),
     "partners.new_referral": Page("partner"),
+    "partners.new_snp_referral": Page("partner"),
     "partners.referral_detail": Page("partner", lambda ids: {"referral_id": ids.extra["referral_id"]}),
     "apidocs.docs": Page("anonymous"),
     # GP portal
