@@ -18,6 +18,7 @@ from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from guichet.assignment import proposals
+from guichet.formatting import date_fr
 from guichet.messaging import notifications
 from guichet.models import (
     CapacityDeclaration,
@@ -31,7 +32,7 @@ from guichet.models import (
 )
 from guichet.territories import settings as territory_settings
 from guichet.territories.settings import DEFAULT_SETTINGS
-from guichet.timeutil import as_utc, paris_today, to_paris
+from guichet.timeutil import as_utc, paris_today
 from guichet.workflow import change_request_status, is_final_request_status
 
 #: the delays this module reads; their defaults live with every other territory setting
@@ -79,10 +80,6 @@ def answer_urls(settings: Mapping[str, Any], token: str) -> dict[str, str]:
     return {"yes_url": f"{base}/reponse/{token}/oui", "no_url": f"{base}/reponse/{token}/non"}
 
 
-def date_fr(value: datetime) -> str:
-    return to_paris(value).strftime("%d/%m/%Y")
-
-
 def _has_follow_up(kind: str, *, proposal: bool) -> Any:
     column = FollowUp.proposal_id == Proposal.id if proposal else FollowUp.request_id == PatientRequest.id
     return exists().where(FollowUp.kind == kind, column)
@@ -120,7 +117,7 @@ def remind_gps(db: Session, *, now: datetime, settings: Mapping[str, Any]) -> in
                         due_dt=due, done_dt=now, created_dt=now))
         doctor = proposal.doctor
         if doctor.email:
-            answer_due = proposal.answer_due_date.strftime("%d/%m/%Y") if proposal.answer_due_date else ""
+            answer_due = date_fr(proposal.answer_due_date)
             notifications.enqueue(
                 db, template="followup_gp_reminder",
                 subject="Rappel : un patient attend votre réponse",
@@ -212,7 +209,7 @@ def ask_gp_mt_declared(db: Session, *, now: datetime, settings: Mapping[str, Any
                 dedup_key=f"followup:gp_mt_declared:{proposal.id}", now=now, email=doctor.email,
                 user_id=doctor.user.id if doctor.user else None, territory_id=request.territory_id,
                 context={**_gp_context(proposal, now, settings),
-                         "accepted_on": date_fr(proposal.answered_dt),  # type: ignore[arg-type]
+                         "accepted_on": date_fr(proposal.answered_dt),
                          **answer_urls(settings, follow_up.answer_token or "")},
             )
         count += 1

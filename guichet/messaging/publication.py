@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from guichet.assignment.priority import priority_flags
 from guichet.doctors import capacity
+from guichet.formatting import date_fr
 from guichet.matching import haversine_km
 from guichet.messaging import notifications
 from guichet.models import (
@@ -185,7 +186,7 @@ def publish_all(db: Session, *, now: datetime, settings: Mapping[str, Any]) -> d
                 db, template="digest_staff", subject=f"Guichet CPTS : la journée du {day:%d/%m/%Y}",
                 dedup_key=f"digest:staff:{user.id}:{stamp}", now=now, email=user.email,
                 user_id=user.id, territory_id=territory.id,
-                context={"territory_name": territory.name, "date": f"{day:%d/%m/%Y}",
+                context={"territory_name": territory.name, "date": date_fr(day),
                          "console_url": f"{base_url}/coordination", **figures},
             )
         counts["gp_digests"] += _gp_digests(db, territory, now=now, base_url=base_url)

@@ -358,3 +358,18 @@ def test_withdrawn_page_links_to_a_new_request(client, factory):
     client.post(f"/suivi/{req.tracking_token}/retirer")
     page = html_of(client.get(f"/suivi/{req.tracking_token}"))
     assert "Faire une nouvelle demande" in page and 'href="/demande/medecin-traitant"' in page
+
+
+# --- French everywhere a person reads -----------------------------------------------------
+
+
+def test_messages_read_dates_decimals_and_plurals_the_french_way():
+    text, html = notifications.render("proposal_to_gp", {
+        "doctor_name": "Dr A", "age_group": "70–79 ans", "commune": "Oriol-en-Royans", "distance_km": 3.4,
+        "answer_due": "2026-12-01", "territory_name": "CPTS Test"})
+    for body in (text, html):
+        assert "1er décembre 2026" in body and "3,4 km" in body and "2026-12-01" not in body
+    digest, _ = notifications.render("digest_gp", {
+        "doctor_name": "Dr A", "pending": 1, "nearby": 2, "radius_km": 10, "territory_name": "CPTS Test",
+        "portal_url": "http://x"})
+    assert "1 proposition de patient attend votre" in digest and "2 patients vivant" in digest and "(s)" not in digest
