@@ -32,6 +32,7 @@ from guichet.models import (
     Territory,
     User,
 )
+from guichet.requests.validation import RADIUS_KM_RANGE
 from guichet.territories import geo
 from guichet.timeutil import as_utc, paris_today
 from guichet.vocabulary import LANGUAGES
@@ -41,6 +42,11 @@ DUPLICATE_RPPS_MESSAGE = "Un médecin avec ce numéro RPPS est déjà inscrit."
 CAPACITY_LOWERED_REASON = "capacité réduite par le médecin"
 MAX_NEW_PATIENTS = 50
 DISTANCE_CHOICES = (5, 10, 15, 20, 30)
+
+
+def distance_choices(current_km: int | None) -> list[int]:
+    """The distances a GP may pick: the usual ones, and the one in force (a form never silently changes it)."""
+    return sorted({*DISTANCE_CHOICES, *([current_km] if current_km else [])})
 
 
 class DoctorError(ValueError):
@@ -324,7 +330,7 @@ def declare_capacity(
         raise DoctorError(f"Indiquez un nombre entre 0 et {MAX_NEW_PATIENTS}.", field="new_patients")
     if valid_until <= paris_today(now):
         raise DoctorError("Choisissez une date à venir.", field="valid_until")
-    if max_km not in DISTANCE_CHOICES:
+    if not RADIUS_KM_RANGE[0] <= max_km <= RADIUS_KM_RANGE[1]:
         raise DoctorError("Choisissez une des distances proposées.", field="max_km")
     flags = list(dict.fromkeys(priority_flags or []))
     allowed = territory_flags(doctor.territory)

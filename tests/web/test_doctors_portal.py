@@ -430,3 +430,14 @@ def test_the_gp_sees_the_needs_and_the_patients_limit_before_answering(client, d
         assert "visites à domicile" in page and "accès de plain-pied" in page and "parle anglais" in page
         assert "jusqu'à 20 km" in page and "Affection de longue durée" in page
         assert "Zébulon" not in page and "ZÉBULON" not in page
+
+
+def test_editing_a_declaration_keeps_a_radius_the_list_does_not_offer(client, db, factory, world):
+    _, _, doctor_a, _, user_a, _ = world
+    factory.declaration(doctor_a, 4, max_km=25)
+    login(client, user_a)
+    html = text(client.get("/medecin/disponibilite"))
+    assert '<option selected value="25">25 km</option>' in html or '<option value="25" selected>25 km</option>' in html
+    client.post("/medecin/disponibilite", data=declaration_data(max_km="25", new_patients="6"))
+    current = capacity.current_declaration(db, doctor_a.id)
+    assert (current.new_patients, current.max_km) == (6, 25)

@@ -158,6 +158,9 @@ def follow_up(proposal_id: int) -> ResponseReturnValue:
 def _declaration_form(doctor: Doctor) -> DeclarationForm:
     form = DeclarationForm()
     form.priority_flags.choices = list(practitioners.territory_flags(doctor.territory).items())
+    current, _ = practitioners.summary_of(get_session(), doctor)
+    form.max_km.choices = [(str(km), f"{km} km") for km in
+                           practitioners.distance_choices(current.max_km if current else None)]
     return form
 
 
@@ -170,7 +173,7 @@ def _prefill(form: DeclarationForm, doctor: Doctor) -> None:
     form.new_patients.data = min(practitioners.MAX_NEW_PATIENTS, max(0, summary.declared - summary.accepted))
     if current.valid_until and current.valid_until > paris_today(request_now()):
         form.valid_until.data = current.valid_until
-    form.max_km.data = str(current.max_km) if current.max_km in practitioners.DISTANCE_CHOICES else "10"
+    form.max_km.data = str(current.max_km)
     form.is_priority_only.data = current.is_priority_only
     form.priority_flags.data = list(current.priority_flags or [])
     form.accepts_children.data = current.accepts_children
