@@ -82,6 +82,9 @@ class Patient(Base):
     birth_name: Mapped[str] = mapped_column(String(100))
     usage_name: Mapped[str | None] = mapped_column(String(100))
     first_names: Mapped[str] = mapped_column(String(150))
+    #: names folded for search (no accents, no case: "ines" finds Inès), kept in step by
+    #: guichet.requests.identity on every insert and update; indexed
+    search_name: Mapped[str | None] = mapped_column(String(400), index=True)
     birth_date: Mapped[date | None]
     sex: Mapped[str | None] = mapped_column(String(1))
     #: E.164 (+33612345678)

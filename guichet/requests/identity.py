@@ -11,7 +11,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
+
+from sqlalchemy import event
+
+from guichet.models import Patient
 
 
 class Named(Protocol):
@@ -98,3 +102,14 @@ def import_key(territory_id: int, person: Named) -> str | None:
     if key is None:
         return None
     return hashlib.sha256(f"{territory_id}|{key}".encode()).hexdigest()
+
+
+def search_text(birth_name: str | None, usage_name: str | None, first_names: str | None) -> str:
+    """The folded names a search box looks into: "ines" or "INES" finds Inès (one rule for every database)."""
+    return " ".join(part for part in (fold_name(birth_name), fold_name(usage_name), fold_name(first_names)) if part)
+
+
+@event.listens_for(Patient, "before_insert")
+@event.listens_for(Patient, "before_update")
+def _keep_search_name(_mapper: Any, _connection: Any, patient: Patient) -> None:
+    patient.search_name = search_text(patient.birth_name, patient.usage_name, patient.first_names) or None

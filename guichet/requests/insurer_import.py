@@ -422,7 +422,10 @@ def _bulk_create(db: Session, territory: Territory, rows: Iterable[Row], batch: 
     patient_values = [
         {**r.values, "territory_id": territory.id, "contact_preference": "phone" if r.values["phone"] else "letter",
          "filled_by": "self", "max_km": km, "languages": [], "created_dt": now, "is_css": False,
-         "is_pregnant": False, "is_disabled": False, "needs_home_visit": False, "needs_step_free": False}
+         "is_pregnant": False, "is_disabled": False, "needs_home_visit": False, "needs_step_free": False,
+         # core inserts skip the ORM event: the folded search names are set here
+         "search_name": identity.search_text(r.values.get("birth_name"), r.values.get("usage_name"),  # type: ignore[arg-type]
+                                             r.values.get("first_names")) or None}  # type: ignore[arg-type]
         for r in rows
     ]
     patient_ids = _allocate_ids(db, _table(Patient), len(patient_values))

@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, not_, or_, select
+from sqlalchemy import Select, and_, false, func, not_, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from guichet.assignment.priority import FLAG_LABELS, HOSPITAL_DISCHARGE_WINDOW, is_reason
 from guichet.models import Commune, FollowUp, Patient, PatientRequest, Proposal
+from guichet.requests import identity
 from guichet.timeutil import PARIS, as_utc, paris_today
 from guichet.vocabulary import CHANNEL_LABELS, KIND_LABELS
 from guichet.workflow import FINAL_REQUEST_STATUSES, REQUEST_STATUS_LABELS
@@ -170,12 +171,13 @@ def _conditions(territory_id: int, f: Filters, now: datetime) -> tuple[list[Colu
         conds.append(flag_condition(f.priority, today))
         needs_patient = True
     if f.q:
+        # names are searched in their folded form: case and accents do not matter
         pattern = f"%{_escape_like(f.q.lower())}%"
+        folded = identity.fold_name(f.q)
         conds.append(or_(
             func.lower(PatientRequest.reference).like(pattern, escape="\\"),
-            func.lower(Patient.birth_name).like(pattern, escape="\\"),
-            func.lower(Patient.usage_name).like(pattern, escape="\\"),
-            func.lower(Patient.first_names).like(pattern, escape="\\"),
+            # only letters and digits survive the folding: "%" alone searches no name
+            Patient.search_name.like(f"%{folded}%") if folded else false(),
         ))
         needs_patient = True
     return conds, needs_patient

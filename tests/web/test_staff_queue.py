@@ -165,3 +165,20 @@ def test_csv_export_has_bom_semicolons_french_headers_and_is_audited(client, fac
     assert "Affection de longue durée (ALD)" in rows[1][12]
     audit = db.scalars(select(AuditEvent).where(AuditEvent.action == "request.export")).all()
     assert len(audit) == 1 and audit[0].user_id == staff.id
+
+
+def test_search_ignores_accents_and_case_on_every_database(client, db, factory):
+    territory, staff = _staff(factory)
+    ines = factory.request(factory.patient(territory, birth_name="Lefèvre", first_names="Inès"))
+    other = factory.request(factory.patient(territory, birth_name="Durand", first_names="Paul"))
+    login(client, staff)
+
+    def refs(query: str) -> set[str]:
+        html = client.get("/coordination/demandes?q=" + query).get_data(as_text=True)
+        return {r.reference for r in (ines, other) if r.reference in html}
+
+    for query in ("ines", "INÈS", "inès", "lefevre", "LEFÈVRE", "lefevre ines"):
+        assert refs(query) == {ines.reference}, query
+    ines.patient.usage_name = "Müller"
+    db.flush()
+    assert refs("muller") == {ines.reference}  # kept in step on update
