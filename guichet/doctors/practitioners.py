@@ -32,7 +32,6 @@ from guichet.models import (
     Territory,
     User,
 )
-from guichet.requests.validation import RADIUS_KM_RANGE
 from guichet.territories import geo
 from guichet.timeutil import as_utc, paris_today
 from guichet.vocabulary import LANGUAGES
@@ -330,7 +329,8 @@ def declare_capacity(
         raise DoctorError(f"Indiquez un nombre entre 0 et {MAX_NEW_PATIENTS}.", field="new_patients")
     if valid_until <= paris_today(now):
         raise DoctorError("Choisissez une date à venir.", field="valid_until")
-    if not RADIUS_KM_RANGE[0] <= max_km <= RADIUS_KM_RANGE[1]:
+    in_force = capacity.current_declaration(db, doctor.id)
+    if max_km not in distance_choices(in_force.max_km if in_force else None):
         raise DoctorError("Choisissez une des distances proposées.", field="max_km")
     flags = list(dict.fromkeys(priority_flags or []))
     allowed = territory_flags(doctor.territory)
