@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
 
-from flask import abort, request
+from flask import abort, current_app, request
 from flask_login import current_user
 
 from guichet.accounts import audit
@@ -99,6 +99,15 @@ def deny(reason: str = "object") -> NoReturn:
 def current_user_record() -> User:
     """The signed-in account (views are behind a role decorator)."""
     return current_user.user
+
+
+def is_instance_admin(user: User) -> bool:
+    """An administrator of the whole instance (INSTANCE_ADMIN_EMAILS), not only of one territory.
+
+    Jobs run for every territory: their summaries and errors are for these people only.
+    """
+    emails = {e.strip().lower() for e in str(current_app.config.get("INSTANCE_ADMIN_EMAILS") or "").split(",")}
+    return user.role == Role.ADMIN and user.email.lower() in emails
 
 
 def current_territory() -> Territory:

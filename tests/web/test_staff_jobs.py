@@ -35,8 +35,23 @@ def test_coordinators_see_last_runs_and_failures(client, sessions, db, factory, 
     page = client.get("/coordination/taches").get_data(as_text=True)
     assert "Anonymisation et purge des données anciennes" in page
     assert "tous les jours à 03 h 30" in page
-    assert "réussie" in page and "builtins.RuntimeError" in page
-    assert "Dupont" not in page
+    assert "réussie" in page and "Dupont" not in page
+    # runs cover every territory: their errors and summaries are for the instance's admins only
+    assert "builtins.RuntimeError" not in page and "administrateurs de l'instance" in page
+
+
+def test_instance_admins_see_the_jobs_errors_and_summaries(app, client, sessions, db, factory, now):
+    admin = factory.user("admin")
+    app.config["INSTANCE_ADMIN_EMAILS"] = f"autre@exemple.fr, {admin.email.upper()}"
+    run_job("fails", sessions, now, settings=SETTINGS, jobs=TEST_JOBS)
+    db.commit()
+    login(client, admin)
+    page = client.get("/coordination/taches").get_data(as_text=True)
+    assert "builtins.RuntimeError" in page and "Bilan" in page
+    territory_admin = factory.user("admin")
+    client.post("/deconnexion")
+    login(client, territory_admin)
+    assert "builtins.RuntimeError" not in client.get("/coordination/taches").get_data(as_text=True)
 
 
 def test_failed_messages_are_listed_for_their_territory_only_and_can_be_retried(client, db, factory, now):

@@ -15,7 +15,14 @@ from guichet.jobs.cli import OUTCOME_LABELS
 from guichet.jobs.runner import last_runs, run_job
 from guichet.messaging import delivery
 from guichet.models import JobRun, Notification
-from guichet.web.access import current_territory_id, current_user_record, deny, load_owned, record_audit
+from guichet.web.access import (
+    current_territory_id,
+    current_user_record,
+    deny,
+    is_instance_admin,
+    load_owned,
+    record_audit,
+)
 from guichet.web.forms import ButtonForm
 from guichet.web.security import admin_required, staff_required
 from guichet.web.session import get_session, request_now
@@ -62,6 +69,7 @@ def jobs_overview() -> ResponseReturnValue:
         "staff/jobs.html", jobs=jobs, failures=failures, recent=recent, failed=failed,
         n_letters=len(letters), labels={s.id: s.label for s in registry.JOBS.values()},
         outcomes=OUTCOME_LABELS, form=ButtonForm(), runnable=RUNNABLE_NOW,
+        sees_all=is_instance_admin(current_user_record()),
     )
 
 
