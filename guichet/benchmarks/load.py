@@ -2,6 +2,7 @@
 
     python -m guichet.benchmarks.load                         # everything (about 8 minutes)
     python -m guichet.benchmarks.load --users 10,50 --think-seconds 20 --requests 300
+    python -m guichet.benchmarks.load --pages "soumission MT" --users 50 --seconds-without-think 60
 
 Starts a private PostgreSQL cluster (guichet.benchmarks.pgcluster, with pg_stat_statements),
 fills it with the demo territory and N requests (guichet.benchmarks.queue.fill), one GP per
@@ -17,7 +18,8 @@ the next: at most `users` requests in flight) plays:
 
 Each run prints p50/p95/p99 (ms), throughput (requests/s), errors, the CPU used per request
 by gunicorn and by PostgreSQL (ms, from /proc), and the database time per request measured
-by pg_stat_statements. Each simulated person comes from its own address (X-Forwarded-For,
+by pg_stat_statements; after a submission run, how many confirmed submissions are stored
+once, lost or stored twice. Each simulated person comes from its own address (X-Forwarded-For,
 one trusted proxy) as on the Internet, so that the per-address rate limits do not refuse
 them. Nothing leaves 127.0.0.1.
 """
@@ -41,7 +43,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import requests
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from guichet import migrate
@@ -51,7 +53,7 @@ from guichet.benchmarks.pgcluster import PrivateCluster, cpu_seconds, free_port
 from guichet.benchmarks.queue import NOW, fill
 from guichet.db import make_engine
 from guichet.identifiers import rpps_with_key
-from guichet.models import CapacityDeclaration, Doctor, PatientRequest
+from guichet.models import CapacityDeclaration, Doctor, Patient, PatientRequest
 from guichet.models.patients import OPEN_REQUEST_STATUSES
 from guichet.territories import geo
 
@@ -86,6 +88,9 @@ class Run:
     app_cpu: float = 0.0
     db_cpu: float = 0.0
     db_ms: float = 0.0
+    #: people whose submission was confirmed (redirected to the confirmation page)
+    confirmed: list[str] = field(default_factory=list)
+    check: str = ""
 
     def line(self) -> str:
         n = len(self.latencies) or 1
@@ -171,6 +176,7 @@ def _submission(session: requests.Session, base: str, index: int) -> requests.Re
     response = session.post(f"{base}/demande/medecin-traitant", data=data, allow_redirects=False, timeout=60)
     response.elapsed = timedelta(seconds=time.perf_counter() - started)
     response.ok_status = 302  # type: ignore[attr-defined]
+    response.person = data["birth_name"]  # type: ignore[attr-defined]
     return response
 
 
@@ -197,8 +203,9 @@ def scenario(page: str, world: World) -> tuple[Callable[[int], requests.Session]
 
 
 def play(world: World, page: str, users: int, think: bool, *, total: int, seconds: float,
-         gunicorn_pid: int, cluster: PrivateCluster, db_url: str) -> Run:
+         seconds_without_think: float, gunicorn_pid: int, cluster: PrivateCluster, db_url: str) -> Run:
     run = Run(page, users, think)
+    timed = think or seconds_without_think > 0
     make, one = scenario(page, world)
     sessions = [make(u) for u in range(users)]
     lock = threading.Lock()
@@ -210,7 +217,7 @@ def play(world: World, page: str, users: int, think: bool, *, total: int, second
         while True:
             with lock:
                 i = next(counter)
-            if (not think and i >= total) or (think and time.perf_counter() > stop_at[0]):
+            if (not timed and i >= total) or (timed and time.perf_counter() > stop_at[0]):
                 return
             if think:
                 time.sleep(random.uniform(2, 5))
@@ -223,6 +230,8 @@ def play(world: World, page: str, users: int, think: bool, *, total: int, second
                     run.latencies.append(response.elapsed.total_seconds() * 1000)
                     if response.status_code != expected:
                         run.errors += 1
+                    elif hasattr(response, "person"):
+                        run.confirmed.append(response.person)
             except requests.RequestException:
                 with lock:
                     run.errors += 1
@@ -232,7 +241,7 @@ def play(world: World, page: str, users: int, think: bool, *, total: int, second
         conn.execute(text("SELECT pg_stat_statements_reset()"))
     app_before, db_before = cpu_seconds(gunicorn_pid), cpu_seconds(cluster.postmaster_pid())
     started = time.perf_counter()
-    stop_at[0] = started + seconds
+    stop_at[0] = started + (seconds if think else seconds_without_think)
     threads = [threading.Thread(target=user, args=(u,)) for u in range(users)]
     for t in threads:
         t.start()
@@ -245,6 +254,14 @@ def play(world: World, page: str, users: int, think: bool, *, total: int, second
         run.db_ms = float(conn.scalar(text(
             "SELECT coalesce(sum(total_exec_time), 0) FROM pg_stat_statements "
             "WHERE query NOT ILIKE '%pg_stat_statements%'")) or 0)
+        if run.confirmed:
+            stored = dict(conn.execute(
+                select(Patient.birth_name, func.count()).join(PatientRequest, PatientRequest.patient_id == Patient.id)
+                .where(Patient.birth_name.in_(run.confirmed)).group_by(Patient.birth_name)).all())
+            lost = sum(1 for name in run.confirmed if not stored.get(name))
+            twice = sum(1 for name in run.confirmed if stored.get(name, 0) > 1)
+            run.check = (f"    {len(run.confirmed)} soumissions confirmées : enregistrées une fois "
+                         f"{len(run.confirmed) - lost - twice}, perdues {lost}, en double {twice}")
     engine.dispose()
     return run
 
@@ -274,6 +291,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--users", default="10,50", help="simultaneous users (default 10,50)")
     parser.add_argument("--requests", type=int, default=400, help="requests per run without think time")
     parser.add_argument("--think-seconds", type=float, default=30, help="length of a run with think time")
+    parser.add_argument("--seconds-without-think", type=float, default=0,
+                        help="length of a run without think time (default: --requests requests instead)")
     parser.add_argument("--pages", default="soumission MT,suivi,file coordination,boîte médecin")
     args = parser.parse_args(argv)
     user_counts = [int(u) for u in args.users.split(",")]
@@ -300,8 +319,11 @@ def main(argv: list[str] | None = None) -> None:
             for users in user_counts:
                 for think in (True, False):
                     run = play(world, page, users, think, total=args.requests, seconds=args.think_seconds,
-                               gunicorn_pid=gunicorn.pid, cluster=cluster, db_url=url)
+                               seconds_without_think=args.seconds_without_think, gunicorn_pid=gunicorn.pid,
+                               cluster=cluster, db_url=url)
                     print(run.line(), flush=True)
+                    if run.check:
+                        print(run.check, flush=True)
     finally:
         if gunicorn is not None:
             gunicorn.terminate()
