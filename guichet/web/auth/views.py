@@ -85,7 +85,7 @@ def forgot_password() -> ResponseReturnValue:
         # the same answer whether the address has an account or not
         flash(
             "Si un compte existe pour cette adresse, un lien pour choisir un nouveau mot de "
-            "passe vient d'y être envoyé. Il est valable une heure.",
+            "passe va y être envoyé dans quelques minutes. Il est valable une heure.",
             "success",
         )
         return redirect(url_for("auth.login"))

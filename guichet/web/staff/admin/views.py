@@ -51,7 +51,7 @@ def admin_invite() -> ResponseReturnValue:
             form.email.errors = [*form.email.errors, str(exc)]
         else:
             db.commit()
-            flash(f"Invitation envoyée à {user.email} : le lien est valable 7 jours.", "success")
+            flash(f"Invitation en cours d'envoi à {user.email} : le lien est valable 7 jours.", "success")
             return redirect(url_for("staff.admin_users"))
     return render_template("staff/admin_invite.html", form=form), 422 if form.errors else 200
 
@@ -67,7 +67,7 @@ def _account_action(user_id: int, action: str) -> ResponseReturnValue:
         if action == "reinvite":
             staff_admin.resend_invitation(db, user, current_territory(), now=now, link_for=invitation_link,
                                     by_id=current_user_record().id)
-            message = f"Nouvelle invitation envoyée à {user.email}."
+            message = f"Nouvelle invitation en cours d'envoi à {user.email}."
         else:
             staff_admin.set_active(db, user, action == "activate", now=now, by=current_user_record())
             message = f"Le compte de {user.full_name} est " + (

@@ -125,7 +125,8 @@ def doctor_invite(doctor_id: int) -> ResponseReturnValue:
         flash(str(exc), "error")
     else:
         db.commit()
-        flash(f"Une nouvelle invitation est envoyée à {doctor.email}. Le lien précédent ne fonctionne plus.",
+        flash(f"Une nouvelle invitation va partir vers {doctor.email} dans quelques minutes. "
+              "Le lien précédent ne fonctionne plus.",
               "success")
     return redirect(url_for("staff.doctor_detail", doctor_id=doctor.id))
 
