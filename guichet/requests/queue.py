@@ -89,6 +89,11 @@ class Filters:
         defaults = {"status": "open", "sort": "priority", "page": 1}
         return {k: v for k, v in values.items() if v not in ("", None) and defaults.get(k) != v}
 
+    def audit_codes(self) -> dict[str, Any]:
+        """The filters as codes for an audit row: whether a search was typed, never its text."""
+        codes = {k: v for k, v in self.as_args(page=self.page).items() if k != "q"}
+        return codes | {"searched": bool(self.q)}
+
 
 @dataclass
 class Page:

@@ -8,7 +8,7 @@ staff, GP and partner view loads records through :func:`load_owned`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, NoReturn, TypeVar
 
 from flask import abort, current_app, request
@@ -88,6 +88,16 @@ def record_audit(action: str, **detail: Any) -> None:
     user = current_user_record()
     audit.record(get_session(), action, now=request_now(), user_id=user.id, territory_id=user.territory_id,
                  ip=client_ip(), **detail)
+
+
+def audit_list(action: str, request_ids: Iterable[int], **codes: Any) -> None:
+    """Audit a staff page that lists patients, committed at once (GET views commit nothing else).
+
+    The row holds the ids shown and codes (filters, page), never search text: a searched name
+    is personal data.
+    """
+    record_audit(action, request_ids=list(request_ids), **codes)
+    get_session().commit()
 
 
 def deny(reason: str = "object") -> NoReturn:

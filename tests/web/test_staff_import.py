@@ -59,6 +59,8 @@ def test_good_file_preview_stores_nothing_then_confirm_creates_requests_to_conta
     assert "Import en cours" in html
     assert _count(db, territory) == 0
     sha = response.headers["Location"].rsplit("/", 1)[1]
+    seen = db.scalar(select(AuditEvent).where(AuditEvent.action == "import.preview", AuditEvent.user_id == staff.id))
+    assert seen.detail == {"request_ids": [], "file_sha256": sha, "rows": 3}
     confirm = client.post(f"/coordination/import/{sha}/confirmer", data={"sha256": sha})
     assert confirm.status_code == 302 and confirm.headers["Location"].endswith("/coordination/a-appeler")
     requests = db.scalars(select(PatientRequest).where(PatientRequest.territory_id == territory.id)

@@ -182,3 +182,21 @@ def test_search_ignores_accents_and_case_on_every_database(client, db, factory):
     ines.patient.usage_name = "Müller"
     db.flush()
     assert refs("muller") == {ines.reference}  # kept in step on update
+
+
+def test_list_pages_showing_patients_are_audited_with_ids_and_never_the_search_text(client, db, factory):
+    staff = factory.user("staff")
+    req = factory.request(factory.patient(staff.territory))
+    db.commit()
+    login(client, staff)
+    surname = req.patient.birth_name
+    client.get(f"/coordination/demandes?q={surname}&status=all")
+    client.get("/coordination/a-appeler")
+    client.get(f"/coordination/demandes/export.csv?q={surname}")
+    rows = {e.action: e for e in db.scalars(select(AuditEvent).where(AuditEvent.user_id == staff.id))}
+    listed = rows["request.list"]
+    assert listed.detail["request_ids"] == [req.id] and listed.detail["searched"] is True
+    assert listed.detail["status"] == "all" and listed.territory_id == staff.territory_id
+    assert "request.to_contact_list" in rows
+    for event in rows.values():
+        assert surname not in str(event.detail)

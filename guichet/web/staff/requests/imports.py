@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from guichet.models import ImportBatch
 from guichet.requests import insurer_import
-from guichet.web.access import current_territory, current_territory_id, current_user_record, deny
+from guichet.web.access import audit_list, current_territory, current_territory_id, current_user_record, deny
 from guichet.web.security import staff_required
 from guichet.web.session import get_session, request_now
 from guichet.web.staff.blueprint import bp
@@ -103,6 +103,9 @@ def import_preview(sha: str) -> ResponseReturnValue:
         flash(str(exc), "error")
         return redirect(url_for("staff.import_upload"))
     seconds = time.perf_counter() - started
+    # the preview shows every listed person's name and birth date: no request exists yet, so
+    # the row names the file (its hash) and how many people it shows
+    audit_list("import.preview", [], file_sha256=sha, rows=len(report.rows))
     filename = session.get("import_names", {}).get(sha, "liste.csv")
     form = ConfirmImportForm(sha256=sha)
     return render_template("staff/import_preview.html", report=report, form=form, filename=filename,

@@ -16,7 +16,7 @@ from guichet.models import Commune, PatientRequest, Proposal
 from guichet.partners import referrals
 from guichet.requests import queue, staff_requests
 from guichet.territories import geo
-from guichet.web.access import current_territory_id, current_user_record, load_owned
+from guichet.web.access import audit_list, current_territory_id, current_user_record, load_owned
 from guichet.web.fields import choices
 from guichet.web.ratelimit import client_ip
 from guichet.web.security import staff_required
@@ -73,6 +73,7 @@ def request_list() -> ResponseReturnValue:
     db = get_session()
     filters = queue.Filters.from_args(request.args)
     page = queue.list_requests(db, current_territory_id(), filters, now=request_now())
+    audit_list("request.list", (req.id for req, _patient in page.rows), **filters.audit_codes())
     return render_template(
         "staff/requests.html", page=page, filters=filters, queue=queue,
         communes=queue.territory_communes(db, current_territory_id()), now=request_now(),
@@ -88,7 +89,7 @@ def request_export() -> ResponseReturnValue:
     now = request_now()
     # exporting names and phone numbers is a read of personal data: audit it first
     audit.record(db, "request.export", now=now, user_id=current_user_record().id, territory_id=tid,
-                 ip=client_ip(), filters=filters.as_args(page=1))
+                 ip=client_ip(), filters=filters.audit_codes())
     db.commit()
     filename = f"demandes-{now:%Y%m%d-%H%M}.csv"
     return Response(
@@ -104,6 +105,7 @@ def to_contact() -> ResponseReturnValue:
     page_arg = request.args.get("page", "1")
     page = queue.to_contact_list(get_session(), current_territory_id(),
                                  page=int(page_arg) if page_arg.isdigit() and len(page_arg) < 7 else 1)
+    audit_list("request.to_contact_list", (req.id for req, _patient in page.rows), page=page.page)
     return render_template("staff/to_contact.html", page=page, contact_form=ContactForm(),
                            qualify_form=QualifyForm(), cancel_form=CancelForm())
 
