@@ -32,6 +32,7 @@ from guichet.models import (
     Territory,
     User,
 )
+from guichet.requests.identity import fold_name
 from guichet.territories import geo
 from guichet.timeutil import as_utc, paris_today
 from guichet.vocabulary import LANGUAGES
@@ -264,6 +265,14 @@ def territory_doctors(db: Session, territory_id: int) -> list[Doctor]:
             .order_by(Doctor.last_name, Doctor.first_name, Doctor.id)
         )
     )
+
+
+def matches_search(doctor: Doctor, text: str) -> bool:
+    """Whether a GP's name or practice commune contains `text`, whatever the accents and case."""
+    wanted = fold_name(text)
+    haystack = " ".join(fold_name(v) for v in (doctor.first_name, doctor.last_name,
+                                                 doctor.commune.name if doctor.commune else ""))
+    return wanted in haystack
 
 
 def account_state(doctor: Doctor) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from guichet import vocabulary
@@ -23,11 +23,20 @@ from guichet.web.staff.doctors.forms import DoctorRegistrationForm
 def doctor_list() -> ResponseReturnValue:
     db = get_session()
     territory = current_territory()
+    q = (request.args.get("q") or "").strip()[:100]
+    availability = request.args.get("disponibilite", "")
     rows = []
-    for doctor in practitioners.territory_doctors(db, territory.id):
+    doctors = practitioners.territory_doctors(db, territory.id)
+    for doctor in doctors:
+        if q and not practitioners.matches_search(doctor, q):
+            continue
         current, summary = practitioners.summary_of(db, doctor)
+        has_places = current is not None and not current.is_paused and summary is not None and summary.remaining > 0
+        if (availability == "places" and not has_places) or (availability == "aucune" and current is not None):
+            continue
         rows.append((doctor, practitioners.account_state(doctor), current, summary))
-    return render_template("staff/doctors.html", rows=rows, territory=territory)
+    return render_template("staff/doctors.html", rows=rows, territory=territory, q=q, availability=availability,
+                           total=len(doctors))
 
 
 @bp.route("/medecins/nouveau", methods=["GET", "POST"])
