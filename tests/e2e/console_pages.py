@@ -104,6 +104,7 @@ PAGES: dict[str, Page] = {
     "staff.letters": Page("admin"),
     "staff.letter_print": Page("admin", lambda ids: {"notification_id": ids.letter_id}),
     "staff.letters_print_all": Page("admin"),
+    "staff.sent_messages": Page("admin"),
     "staff.admin_users": Page("admin"),
     "staff.admin_settings": Page("admin"),
     "staff.admin_invite": Page("admin"),

@@ -373,3 +373,17 @@ def test_messages_read_dates_decimals_and_plurals_the_french_way():
         "doctor_name": "Dr A", "pending": 1, "nearby": 2, "radius_km": 10, "territory_name": "CPTS Test",
         "portal_url": "http://x"})
     assert "1 proposition de patient attend votre" in digest and "2 patients vivant" in digest and "(s)" not in digest
+
+
+def test_staff_read_the_sent_messages_in_development_only(app, client, db, factory, now):
+    territory = factory.territory()
+    req = factory.request(factory.patient(territory))
+    message = notifications.notify_patient(db, req, template="request_received", subject="Votre demande",
+                                           dedup_key="sent", now=now,
+                                           context={"tracking_url": "http://x", "kind": "mt"})
+    message.status, message.sent_dt = "sent", now
+    login(client, factory.user("staff", territory=territory))
+    page = html_of(client.get("/coordination/taches/messages-envoyes"))
+    assert "Votre demande" in page and req.reference in page
+    app.config["ENV"] = "production"
+    assert client.get("/coordination/taches/messages-envoyes").status_code == 404

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
@@ -181,3 +181,20 @@ def job_run_now(job_id: str) -> ResponseReturnValue:
     else:
         flash(f"{label} : {OUTCOME_LABELS.get(result.outcome, result.outcome)} ({counts}).", "success")
     return redirect(url_for("staff.jobs_overview"))
+
+
+@bp.get("/taches/messages-envoyes")
+@staff_required
+def sent_messages() -> ResponseReturnValue:
+    """Development only: the last e-mails the delivery sent, as their recipients read them."""
+    if current_app.config.get("ENV") == "production":
+        abort(404)
+    db = get_session()
+    territory_id = current_territory_id()
+    sent = db.scalars(select(Notification).where(
+        Notification.territory_id == territory_id, Notification.channel == "email", Notification.status == "sent",
+    ).order_by(Notification.sent_dt.desc(), Notification.id.desc()).limit(30)).all()
+    record_audit("notification.sent.list", count=len(sent))
+    db.commit()
+    return render_template("staff/sent_messages.html",
+                           messages=[(n, delivery.letter_text(n)) for n in sent])
