@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from guichet.identifiers import normalise_email, normalise_phone, normalise_short_code
+from guichet.messaging import notifications
 from guichet.models import Doctor, PatientRequest, Proposal, RequestEvent
 from guichet.models.patients import RequestStatus
 from guichet.timeutil import as_utc
@@ -271,10 +272,12 @@ def update_contact(db: Session, request: PatientRequest, update: ContactUpdate, 
         if getattr(patient, attr) != phone:
             setattr(patient, attr, phone)
             changed.append("phone")
+    previous_email: str | None = None
     if update.email and update.email.strip():
         email = normalise_email(update.email)
         attr = "proxy_email" if proxy else "email"
         if getattr(patient, attr) != email:
+            previous_email = getattr(patient, attr)
             setattr(patient, attr, email)
             changed.append("email")
             if patient.contact_preference == "phone":
@@ -286,6 +289,15 @@ def update_contact(db: Session, request: PatientRequest, update: ContactUpdate, 
     if changed:
         db.add(RequestEvent(request=request, at_dt=now, actor="patient", kind="edit",
                             reason="contact:" + ",".join(changed)))
+    if previous_email:
+        # whoever holds the link could otherwise move the follow-up away silently: the previous
+        # address is told (without the new values) and can call the CPTS
+        notifications.enqueue(
+            db, template="contact_changed", subject="Les coordonnées de votre demande ont changé",
+            dedup_key=f"contact-changed:{request.id}:{now:%Y%m%d%H%M%S}", now=now, email=previous_email,
+            request_id=request.id, territory_id=request.territory_id,
+            context={"reference": request.reference, "territory_name": request.territory.name},
+        )
     db.flush()
     return changed
 

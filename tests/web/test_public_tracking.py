@@ -151,3 +151,17 @@ def test_closed_request_contact_cannot_change(client, db, factory):
     assert response.status_code == 302
     db.refresh(req.patient)
     assert req.patient.phone == "+33612345678"
+
+
+def test_changing_the_email_tells_the_previous_address_without_the_new_one(client, db, factory):
+    from guichet.models import Notification
+
+    req = factory.request(status="waiting")
+    old_email = req.patient.email
+    client.post(f"/suivi/{req.tracking_token}/coordonnees",
+                data={"phone": "", "email": "nouvelle.adresse@exemple.fr", "address": ""})
+    notice = db.scalars(select(Notification).where(Notification.template == "contact_changed")).one()
+    assert notice.recipient_email == old_email and notice.request_id == req.id
+    assert "nouvelle.adresse" not in str(notice.context)
+    client.post(f"/suivi/{req.tracking_token}/coordonnees", data={"phone": "06 98 76 54 32", "email": "", "address": ""})
+    assert len(db.scalars(select(Notification).where(Notification.template == "contact_changed")).all()) == 1
