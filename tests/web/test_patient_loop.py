@@ -387,3 +387,10 @@ def test_staff_read_the_sent_messages_in_development_only(app, client, db, facto
     assert "Votre demande" in page and req.reference in page
     app.config["ENV"] = "production"
     assert client.get("/coordination/taches/messages-envoyes").status_code == 404
+
+
+def test_the_coordinators_request_page_shows_the_booked_appointment(client, db, factory, now):
+    territory, doctor, _, req = _snp_booked(db, factory, now)
+    login(client, factory.user("staff", territory=territory))
+    page = html_of(client.get(f"/coordination/demandes/{req.id}"))
+    assert "Rendez-vous le jeudi 26 novembre 2026 à 10 h" in page and doctor.display_name in page

@@ -12,6 +12,7 @@ from guichet import vocabulary
 from guichet.accounts import audit
 from guichet.assignment import priority, proposals
 from guichet.assignment.priority import FLAG_LABELS
+from guichet.doctors.appointments import booked_slot
 from guichet.models import Commune, PatientRequest, Proposal
 from guichet.partners import referrals
 from guichet.requests import queue, staff_requests
@@ -124,6 +125,7 @@ def _detail_context(req: PatientRequest) -> dict[str, Any]:
             select(Proposal).where(Proposal.request_id == req.id).order_by(Proposal.id)
         )),
         "merged_into": db.get(PatientRequest, req.merged_into_id) if req.merged_into_id else None,
+        "appointment": booked_slot(db, req) if req.status == "booked" else None,
         "guarantee_sentence": priority.guarantee_sentence(priority.guarantee_days(req.territory.settings)),
     }
 
