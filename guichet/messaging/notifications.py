@@ -94,12 +94,18 @@ def notify_patient(
     dedup_key: str,
     now: datetime,
     context: dict[str, Any],
+    with_name: bool = True,
 ) -> Notification:
-    """Enqueue a message about a request for its contact (e-mail, or a letter to print)."""
+    """Enqueue a message about a request for its contact (e-mail, or a letter to print).
+
+    `with_name=False` keeps the first names out of the stored context, for messages that
+    do not greet by name (an acknowledgement says nothing of who the request is for).
+    """
+    name = {"first_names": request.patient.first_names} if with_name else {}
     return enqueue(
         db, template=template, subject=subject, dedup_key=dedup_key, now=now,
         email=patient_email(request.patient), request_id=request.id, territory_id=request.territory_id,
-        context={"reference": request.reference, "first_names": request.patient.first_names,
+        context={"reference": request.reference, **name,
                  "territory_name": request.territory.name, "cpts": contact_context(request.territory),
                  "short_code": format_short_code(request.short_code or ""),
                  **context},

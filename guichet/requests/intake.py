@@ -345,27 +345,29 @@ def _new_patient(territory: Territory, data: PersonData, now: datetime, **extra:
 def _acknowledge(
     db: Session, request: PatientRequest, *, now: datetime, base_url: str, channel: str
 ) -> None:
+    """Send the reference, the short code and the tracking link to the request's contact.
+
+    Online, the page after the form says nothing of the request (see `submit_public`): an
+    MT request without e-mail gets them by letter. A same-day request without e-mail
+    gets nothing in writing (the CPTS calls back today); staff on the phone tell the caller,
+    and send a letter only when they chose letters.
+    """
     patient = request.patient
-    email = notifications.patient_email(patient)
-    # a patient without e-mail is told on screen (web) or by letter when staff chose letters
-    if email is None and patient.contact_preference != "letter":
-        return
-    notifications.enqueue(
-        db,
+    if notifications.patient_email(patient) is None and patient.contact_preference != "letter":
+        if channel != "web" or request.kind == RequestKind.SNP:
+            return
+    notifications.notify_patient(
+        db, request,
         template="request_received",
         subject=f"Votre demande {request.reference} est enregistrée",
         dedup_key=f"request_received:{request.id}",
         now=now,
-        email=email,
-        request_id=request.id,
-        territory_id=request.territory_id,
         context={
-            "reference": request.reference,
             "kind": request.kind,
             "channel": channel,
             "tracking_url": tracking_url(base_url, request.tracking_token),
-            "territory_name": request.territory.name,
         },
+        with_name=False,
     )
 
 
@@ -373,23 +375,17 @@ def _remind_existing(
     db: Session, existing: PatientRequest, *, now: datetime, base_url: str
 ) -> None:
     """Send the existing link to the contact on file, at most once a day."""
-    patient = existing.patient
-    email = notifications.patient_email(patient)
-    notifications.enqueue(
-        db,
+    notifications.notify_patient(
+        db, existing,
         template="request_exists",
         subject=f"Votre demande {existing.reference} est déjà en cours",
         dedup_key=f"request_exists:{existing.id}:{paris_today(now).isoformat()}",
         now=now,
-        email=email,
-        request_id=existing.id,
-        territory_id=existing.territory_id,
         context={
-            "reference": existing.reference,
             "kind": existing.kind,
             "tracking_url": tracking_url(base_url, existing.tracking_token),
-            "territory_name": existing.territory.name,
         },
+        with_name=False,
     )
 
 
@@ -560,3 +556,58 @@ def submit_snp_request(
 
     return _insert(db, territory, RequestKind.SNP, data, channel=channel, now=now, base_url=base_url,
                    build=build)
+
+
+# --- the public forms ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """All that the person at the keyboard learns after a valid online request.
+
+    It is built from their own answers only, so that a new request and one that already
+    existed for the same person give the same answer: whoever types a name, a birth date
+    and a postal code must not learn that this person asked for care.
+    """
+
+    kind: str
+    territory_id: int
+    #: how the reference and the tracking link travel: "email", "letter" or, for a
+    #: same-day request without e-mail, "phone" (the CPTS calls back)
+    sent_by: str
+
+
+def check_public_contact(data: PersonData, kind: str) -> dict[str, str]:
+    """Online, an MT request without e-mail needs a postal address: its reference goes by letter."""
+    if kind == RequestKind.MT and not _contact_email(data) and not data.address:
+        return {"address": "Indiquez l'adresse postale : sans adresse e-mail, c'est par courrier que nous "
+                           "vous enverrons le numéro de la demande et le lien de suivi."}
+    return {}
+
+
+def submit_public(
+    db: Session, data: MtRequestData | SnpRequestData, *, now: datetime, base_url: str
+) -> Receipt:
+    """Record a request made on the public site, or remind the existing one, and say the same.
+
+    A new request gets its acknowledgement (reference, code, link) by e-mail or letter; when
+    the same person already has an open request of this kind, nothing new is stored and
+    the existing request's contact on file is told instead (never the address typed now).
+    Either way the caller commits and shows the same page. Raises InvalidRequest (every
+    message at once) and OutOfTerritory; nothing is stored then.
+    """
+    is_mt = isinstance(data, MtRequestData)
+    kind = RequestKind.MT if is_mt else RequestKind.SNP
+    errors = check_public_contact(data, kind)
+    if errors:
+        rules = check_mt(data, now) if isinstance(data, MtRequestData) else check_snp(data, now)
+        raise InvalidRequest({**rules, **errors})
+    try:
+        if isinstance(data, MtRequestData):
+            request = submit_mt_request(db, data, channel="web", now=now, base_url=base_url)
+        else:
+            request = submit_snp_request(db, data, channel="web", now=now, base_url=base_url)
+    except DuplicateRequest as exc:
+        request = exc.existing  # in the same territory: a duplicate is looked for there only
+    sent_by = "email" if _contact_email(data) else ("letter" if is_mt else "phone")
+    return Receipt(kind=kind, territory_id=request.territory_id, sent_by=sent_by)

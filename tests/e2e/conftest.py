@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -78,3 +80,49 @@ def login(page: Any, base: str, email: str, password: str) -> None:
     page.get_by_label("Mot de passe").fill(password)
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_load_state()
+
+
+class Mailbox:
+    """A real SMTP server (aiosmtpd) receiving what the outbox delivery job sends.
+
+    The page after an online request shows no link: a patient's journey goes on from the
+    e-mail, so the browser tests read the link in the message as the patient receives it.
+    """
+
+    def __init__(self, port: int) -> None:
+        from tests.integration.test_delivery import Collector, mail_settings
+
+        self.collector = Collector()
+        self.settings = mail_settings(port)
+
+    def last_text(self, engine: Any, recipient: str) -> str:
+        """Deliver the outbox now, then the plain text of the newest e-mail to `recipient`."""
+        from guichet.db import make_sessionmaker
+        from guichet.messaging import delivery
+        from tests.conftest import NOW
+
+        while delivery.deliver_due(make_sessionmaker(engine), now=NOW + timedelta(hours=1), settings=self.settings)["sent"]:
+            pass  # batch after batch: a demo territory has more messages waiting than one batch
+        received = [mail for to, mail in self.collector.messages if recipient in to]
+        assert received, f"no e-mail reached {recipient}"
+        return str(received[-1].get_body(("plain",)).get_content())
+
+    def tracking_link(self, engine: Any, recipient: str) -> str:
+        found = re.search(r"https?://\S+/suivi/[A-Za-z0-9_-]+", self.last_text(engine, recipient))
+        assert found, f"no tracking link in the e-mail to {recipient}"
+        return found.group(0)
+
+
+@pytest.fixture(scope="module")
+def mailbox() -> Iterator[Mailbox]:
+    from aiosmtpd.controller import Controller
+
+    from tests.integration.test_delivery import free_port
+
+    box = Mailbox(free_port())
+    controller = Controller(box.collector, hostname="127.0.0.1", port=box.settings["SMTP_PORT"])
+    controller.start()
+    try:
+        yield box
+    finally:
+        controller.stop()

@@ -18,7 +18,7 @@ from guichet.clock import FrozenClock
 from guichet.db import make_engine
 from guichet.territories import geo
 from tests.conftest import NOW
-from tests.e2e.conftest import CHROMIUM, WCAG, axe_violations, serve
+from tests.e2e.conftest import CHROMIUM, WCAG, Mailbox, axe_violations, horizontal_overflow, serve
 
 pytestmark = [
     pytest.mark.slow,
@@ -28,14 +28,20 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def live_server(clone_database: Callable[[str], str]) -> Iterator[str]:
-    from guichet.web import create_app
-
+def a11y_database(clone_database: Callable[[str], str]) -> Iterator[tuple[str, Any]]:
     url = clone_database("a11y")
     engine = make_engine(url)
     with Session(engine) as db, db.begin():
         geo.create_territory(db, "CPTS Accessibilité", ["26223", "26059", "38185"], now=NOW)
+    yield url, engine
     engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def live_server(a11y_database: tuple[str, Any]) -> Iterator[str]:
+    from guichet.web import create_app
+
+    url, _engine = a11y_database
     app = create_app(clock=FrozenClock(NOW), overrides={"TESTING": False, "DATABASE_URL": url, "SECRET_KEY": "a11y-secret",
                       "WTF_CSRF_ENABLED": True, "RATE_LIMIT_SUBMISSIONS_PER_HOUR": 1000,
                       "RATE_LIMIT_TRACKING_PER_HOUR": 1000})
@@ -83,7 +89,8 @@ def fill_mt_request(page: Any, base: str, first_names: str) -> None:
     page.get_by_role("button", name="Envoyer la demande").click()
 
 
-def test_mt_request_pages_have_no_wcag_violation(page: Any, live_server: str) -> None:
+def test_mt_request_pages_have_no_wcag_violation(page: Any, live_server: str, a11y_database: tuple[str, Any],
+                                                 mailbox: Mailbox) -> None:
     page.goto(f"{live_server}/demande/medecin-traitant")
     assert_accessible(page, "formulaire médecin traitant")
 
@@ -92,13 +99,14 @@ def test_mt_request_pages_have_no_wcag_violation(page: Any, live_server: str) ->
     assert_accessible(page, "formulaire médecin traitant avec erreurs")
 
     fill_mt_request(page, live_server, "Odette")
-    expect(page.get_by_role("heading", name="Votre demande est enregistrée")).to_be_visible()
-    assert_accessible(page, "confirmation")
+    expect(page.get_by_role("heading", name="Votre demande est bien reçue")).to_be_visible()
+    assert_accessible(page, "demande reçue")
+    assert horizontal_overflow(page) == 0, "the page after the request scrolls sideways on a phone"
 
-    page.get_by_role("link", name="Voir le suivi de la demande").click()
-    page.wait_for_url("**/suivi/*")
+    # the tracking link comes by e-mail, never on the shared page
+    tracking = mailbox.tracking_link(a11y_database[1], "lefebvre@exemple.fr")
+    page.goto(tracking)
     assert_accessible(page, "suivi")
-    tracking = page.url
 
     page.get_by_role("link", name="Mettre à jour vos coordonnées").click()
     assert_accessible(page, "mise à jour des coordonnées")
@@ -157,7 +165,7 @@ def test_the_forms_work_without_javascript(browser: Any, live_server: str) -> No
     page = context.new_page()
     try:
         fill_mt_request(page, live_server, "Simone")
-        expect(page.get_by_role("heading", name="Votre demande est enregistrée")).to_be_visible()
+        expect(page.get_by_role("heading", name="Votre demande est bien reçue")).to_be_visible()
     finally:
         context.close()
 

@@ -22,7 +22,7 @@ from guichet.demo import ADMIN_EMAIL, DEMO_PASSWORD, load_demo
 from guichet.doctors import capacity
 from guichet.models import Doctor, PatientRequest, Proposal
 from tests.conftest import NOW
-from tests.e2e.conftest import CHROMIUM, login, serve
+from tests.e2e.conftest import CHROMIUM, Mailbox, login, serve
 from tests.e2e.test_accessibility import fill_mt_request
 
 pytestmark = [
@@ -54,7 +54,7 @@ def expect(locator: Any) -> Any:
     return playwright_expect(locator)
 
 
-def test_a_coordinators_and_a_gps_day(browser: Any, demo: tuple[str, str]) -> None:
+def test_a_coordinators_and_a_gps_day(browser: Any, demo: tuple[str, str], mailbox: Mailbox) -> None:
     base, url = demo
     engine = make_engine(url)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -62,8 +62,9 @@ def test_a_coordinators_and_a_gps_day(browser: Any, demo: tuple[str, str]) -> No
     try:
         # a patient asks online: nobody clicks anything before the next run
         fill_mt_request(page, base, "Odette")
-        expect(page.get_by_role("heading", name="Votre demande est enregistrée")).to_be_visible()
-        reference = re.search(r"MT-\d{4}-\d+", page.content())
+        expect(page.get_by_role("heading", name="Votre demande est bien reçue")).to_be_visible()
+        assert re.search(r"MT-\d{4}-\d+", page.content()) is None  # the number comes by e-mail
+        reference = re.search(r"MT-\d{4}-\d+", mailbox.last_text(engine, "lefebvre@exemple.fr"))
         assert reference is not None
         reference = reference.group(0)
         context.clear_cookies()

@@ -24,7 +24,7 @@ from guichet.db import make_engine
 from guichet.models import CapacityDeclaration, Doctor, PatientRequest, Slot
 from guichet.territories import geo
 from tests.conftest import NOW
-from tests.e2e.conftest import CHROMIUM, axe_violations, horizontal_overflow, login, serve
+from tests.e2e.conftest import CHROMIUM, Mailbox, axe_violations, horizontal_overflow, login, serve
 
 pytestmark = [
     pytest.mark.slow,
@@ -111,16 +111,21 @@ def fill_person(page: Any, birth_name: str, *, address: bool = True) -> None:
 
 
 def test_mt_request_matched_and_accepted_names_the_gp_on_the_tracking_page(world: dict[str, Any],
-                                                                          new_context: Callable[[], Any]) -> None:
+                                                                          new_context: Callable[[], Any],
+                                                                          mailbox: Mailbox) -> None:
     base = world["base"]
     patient = new_context()
     patient.goto(f"{base}/demande/medecin-traitant")
     fill_person(patient, "Garnier")
     patient.get_by_label("J'ai lu ces informations").check()
     patient.get_by_role("button", name="Envoyer la demande").click()
-    patient.get_by_role("link", name="Voir le suivi de la demande").click()
-    patient.wait_for_url("**/suivi/*")
-    tracking = patient.url
+    patient.wait_for_url("**/demande/recue/mt")
+    expect(patient.get_by_text("Nous vous les envoyons par e-mail")).to_be_visible()
+    assert_clean(patient, "demande reçue")
+    # the link is not on the page: the patient opens it from the e-mail they receive
+    tracking = mailbox.tracking_link(world["engine"], "garnier@exemple.fr")
+    patient.goto(tracking)
+    expect(patient.get_by_role("heading", name="Suivi de votre demande")).to_be_visible()
 
     # the coordinator's review and the matching run (services; their pages are tested elsewhere)
     with Session(world["engine"]) as db, db.begin():
@@ -159,7 +164,8 @@ def test_mt_request_matched_and_accepted_names_the_gp_on_the_tracking_page(world
 
 
 def test_snp_request_booked_seen_by_all_then_cancelled_frees_the_slot(world: dict[str, Any],
-                                                                     new_context: Callable[[], Any]) -> None:
+                                                                     new_context: Callable[[], Any],
+                                                                     mailbox: Mailbox) -> None:
     base = world["base"]
     patient = new_context()
     patient.goto(f"{base}/demande/soins-non-programmes")
@@ -174,9 +180,9 @@ def test_snp_request_booked_seen_by_all_then_cancelled_frees_the_slot(world: dic
     patient.get_by_label("Aujourd'hui l'après-midi").check()
     patient.get_by_label("J'ai lu ces informations").check()
     patient.get_by_role("button", name="Envoyer la demande").click()
-    patient.get_by_role("link", name="Voir le suivi de la demande").click()
-    patient.wait_for_url("**/suivi/*")
-    tracking = patient.url
+    patient.wait_for_url("**/demande/recue/snp")
+    expect(patient.get_by_text("Si votre état s'aggrave, appelez le 15.").first).to_be_visible()
+    tracking = mailbox.tracking_link(world["engine"], "morel@exemple.fr")
 
     # on the board at once: no qualification click
     coordinator = new_context()

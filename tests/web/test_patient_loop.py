@@ -104,8 +104,7 @@ def test_every_patient_page_and_message_says_how_to_reach_the_cpts_and_the_116_1
     territory.settings = {"cpts_phone": "+33475990000", "cpts_hours": "de 9 h à 17 h",
                           "cpts_email": "contact@cpts.example", "cpts_address": ""}
     req = factory.request(factory.patient(territory), status="waiting")
-    for path in ("/", "/demande/medecin-traitant", f"/suivi/{req.tracking_token}",
-                 f"/suivi/{req.tracking_token}/confirmation"):
+    for path in ("/", "/demande/medecin-traitant", f"/suivi/{req.tracking_token}", "/demande/recue/mt"):
         page = html_of(client.get(path))
         assert "04 75 99 00 00" in page and "de 9 h à 17 h" in page and "116 117" in page, path
     message = notifications.notify_patient(db, req, template="request_received", subject="s",
@@ -291,12 +290,11 @@ def test_find_my_request_is_rate_limited_and_says_what_is_missing(client, app, f
     assert blocked.status_code == 429
 
 
-def test_the_code_is_on_the_confirmation_the_tracking_page_and_every_patient_message(client, db, factory, now):
+def test_the_code_is_on_the_tracking_page_and_every_patient_message(client, db, factory, now):
     from guichet.identifiers import format_short_code
 
     req = factory.request(status="waiting")
     shown = format_short_code(req.short_code)
-    assert shown in html_of(client.get(f"/suivi/{req.tracking_token}/confirmation"))
     assert shown in html_of(client.get(f"/suivi/{req.tracking_token}"))
     message = notifications.notify_patient(db, req, template="request_received", subject="s", dedup_key="code",
                                            now=now, context={"tracking_url": "http://x", "kind": "mt"})

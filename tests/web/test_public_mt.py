@@ -8,9 +8,12 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
+from guichet.identifiers import format_short_code
+from guichet.messaging import notifications
 from guichet.models import Notification, Patient, PatientRequest, RequestEvent
 
 URL = "/demande/medecin-traitant"
+RECEIVED = "/demande/recue/mt"
 
 
 @pytest.fixture
@@ -56,8 +59,7 @@ def test_form_page_is_french_and_lists_every_section(client):
 
 def test_valid_request_is_stored_waiting_with_reference_token_and_mail(client, db, territory):
     response = client.post(URL, data=mt_form(is_ald="y", languages=["en", "ar"]))
-    assert response.status_code == 302
-    assert "/suivi/" in response.headers["Location"]
+    assert response.status_code == 303 and response.headers["Location"] == RECEIVED
     req = db.scalars(select(PatientRequest).order_by(PatientRequest.id.desc())).first()
     assert req.status == "waiting" and req.channel == "web" and req.kind == "mt"
     assert req.reference.startswith("MT-") and len(req.tracking_token) >= 22  # ≥ 128 bits
@@ -70,10 +72,13 @@ def test_valid_request_is_stored_waiting_with_reference_token_and_mail(client, d
     mail = db.scalar(select(Notification).where(Notification.request_id == req.id))
     assert mail.template == "request_received" and mail.recipient_email == "jeanne.martin@exemple.fr"
     assert req.tracking_token in mail.context["tracking_url"]
+    text, _html = notifications.render(mail.template, dict(mail.context))
+    assert req.reference in text and format_short_code(req.short_code) in text  # what the page no longer shows
 
     page = client.get(response.headers["Location"])
-    html = page.get_data(as_text=True)
-    assert page.status_code == 200 and req.reference in html and f"/suivi/{req.tracking_token}" in html
+    html = unescape(page.get_data(as_text=True))
+    assert page.status_code == 200 and "Votre demande est bien reçue" in html and "par e-mail" in html
+    assert req.reference not in html and req.tracking_token not in html  # the link travels by e-mail only
     assert "Martin" not in html and "Jeanne" not in html  # no identity on screen
     assert page.headers["Cache-Control"] == "no-store"
 
@@ -88,7 +93,7 @@ def test_postal_code_with_several_communes_asks_to_pick_one_and_keeps_answers(cl
     assert counts(db) == before
 
     response = client.post(URL, data=mt_form(postal_code="26190", commune_insee="26223"))
-    assert response.status_code == 302
+    assert response.status_code == 303
     req = db.scalars(select(PatientRequest).order_by(PatientRequest.id.desc())).first()
     assert req.patient.commune_insee == "26223"
 
@@ -151,19 +156,30 @@ def test_relative_filling_in_becomes_the_follow_up_contact(client, db, territory
         filled_by="relative", proxy_relation="fille", proxy_name="Sophie Martin",
         proxy_phone="0611223344", proxy_email="sophie@exemple.fr", email="", phone="",
     ))
-    assert response.status_code == 302
+    assert response.status_code == 303
     req = db.scalars(select(PatientRequest).order_by(PatientRequest.id.desc())).first()
     assert req.patient.filled_by == "relative" and req.patient.proxy_phone == "+33611223344"
     mail = db.scalar(select(Notification).where(Notification.request_id == req.id))
     assert mail.recipient_email == "sophie@exemple.fr"
 
 
-def test_no_email_means_no_mail_and_the_page_says_to_keep_the_link(client, db, territory):
+def test_no_email_means_a_letter_with_the_link_and_the_page_says_so(client, db, territory):
     response = client.post(URL, data=mt_form(email=""))
     req = db.scalars(select(PatientRequest).order_by(PatientRequest.id.desc())).first()
-    assert db.scalar(select(func.count()).where(Notification.request_id == req.id)) == 0
-    html = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "notez ou imprimez cette page" in html
+    letter = db.scalar(select(Notification).where(Notification.request_id == req.id))
+    assert letter.channel == "letter" and letter.template == "request_received" and letter.status == "pending"
+    assert req.tracking_token in letter.context["tracking_url"]
+    html = unescape(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert "par courrier" in html and req.reference not in html
+
+
+def test_no_email_and_no_postal_address_asks_for_the_address_and_stores_nothing(client, db, territory):
+    before = counts(db)
+    response = client.post(URL, data=mt_form(email="", address=""))
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 200 and 'id="address-error"' in html
+    assert "sans adresse e-mail, c'est par courrier" in html
+    assert counts(db) == before
 
 
 def test_out_of_territory_explains_where_to_turn_and_stores_nothing(client, db, territory):
@@ -176,20 +192,19 @@ def test_out_of_territory_explains_where_to_turn_and_stores_nothing(client, db, 
 
 
 def test_same_person_twice_creates_nothing_and_resends_the_existing_link(client, db, territory):
-    assert client.post(URL, data=mt_form()).status_code == 302
+    assert client.post(URL, data=mt_form()).status_code == 303
     first = db.scalars(select(PatientRequest).order_by(PatientRequest.id.desc())).first()
     before = db.scalar(select(func.count()).select_from(PatientRequest))
     # same person typed differently: case, accents, usage name given as birth name
     response = client.post(URL, data=mt_form(birth_name="MARTIN", first_names="jeanne-marie",
                                              email="autre@exemple.fr", phone="0699887766"))
-    assert response.status_code == 302 and "deja-enregistree" in response.headers["Location"]
+    assert response.status_code == 303 and response.headers["Location"] == RECEIVED
     assert db.scalar(select(func.count()).select_from(PatientRequest)) == before
     reminder = db.scalar(select(Notification).where(Notification.template == "request_exists"))
     # sent to the contact on file, never to the address typed the second time
     assert reminder.recipient_email == "jeanne.martin@exemple.fr"
     assert first.tracking_token in reminder.context["tracking_url"]
-    html = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "déjà en cours" in html and first.reference not in html and "Martin" not in html
+    assert db.scalar(select(func.count()).where(Notification.recipient_email == "autre@exemple.fr")) == 0
     # asking a third time the same day does not send the link again
     client.post(URL, data=mt_form())
     assert db.scalar(select(func.count()).where(Notification.template == "request_exists")) == 1
@@ -200,20 +215,22 @@ def test_a_closed_request_does_not_block_a_new_one(client, db, factory, territor
                               first_names="Jeanne Marie", birth_date=date(1950, 3, 14))
     factory.request(patient, status="withdrawn")
     response = client.post(URL, data=mt_form())
-    assert response.status_code == 302 and "/suivi/" in response.headers["Location"]
+    assert response.status_code == 303
+    assert db.scalar(select(func.count()).select_from(PatientRequest).where(PatientRequest.status == "waiting")) == 1
 
 
 def test_honeypot_pretends_success_and_stores_nothing(client, db, territory):
     before = counts(db)
     response = client.post(URL, data=mt_form(website="http://spam.example"))
-    assert response.status_code == 200 and "transmise" in response.get_data(as_text=True)
+    assert response.status_code == 303 and response.headers["Location"] == RECEIVED
+    assert "bien reçue" in unescape(client.get(RECEIVED).get_data(as_text=True))
     assert counts(db) == before
 
 
 def test_submissions_are_rate_limited(client, app, db, territory):
     app.config["RATE_LIMIT_SUBMISSIONS_PER_HOUR"] = 2
-    assert client.post(URL, data=mt_form()).status_code == 302
-    assert client.post(URL, data=mt_form(first_names="Paul", sex="M")).status_code == 302
+    assert client.post(URL, data=mt_form()).status_code == 303
+    assert client.post(URL, data=mt_form(first_names="Paul", sex="M")).status_code == 303
     response = client.post(URL, data=mt_form(first_names="Luc", sex="M"))
     assert response.status_code == 429
 

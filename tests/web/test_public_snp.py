@@ -83,7 +83,7 @@ def test_request_form_needs_the_triage_first(client):
 def test_valid_snp_request_stores_availability_in_paris_days_and_the_place(client, db, territory, app):
     assert client.post(TRIAGE, data=triage()).headers["Location"].endswith(FORM)
     response = client.post(FORM, data=snp_form())
-    assert response.status_code == 302 and "/suivi/" in response.headers["Location"]
+    assert response.status_code == 303 and response.headers["Location"] == "/demande/recue/snp"
     req = db.scalars(select(PatientRequest).order_by(PatientRequest.id.desc())).first()
     # on the SNP board at once, without a coordinator's review
     assert req.kind == "snp" and req.status == "waiting" and req.reference.startswith("SNP-")
@@ -124,3 +124,21 @@ def test_snp_out_of_territory_points_to_116_117_and_stores_nothing(client, db, t
     html = client.post(FORM, data=snp_form(postal_code="75001")).get_data(as_text=True)
     assert "116 117" in html and "n'est pas couverte" in unescape(html)
     assert counts(db) == before
+
+
+def test_the_page_after_the_request_says_how_the_number_comes_and_to_call_the_15(client, db, territory):
+    client.post(TRIAGE, data=triage())
+    response = client.post(FORM, data=snp_form())
+    req = db.scalars(select(PatientRequest).order_by(PatientRequest.id.desc())).first()
+    # no e-mail: nothing in writing, the coordinator calls back today
+    assert db.scalar(select(func.count()).where(Notification.request_id == req.id)) == 0
+    html = unescape(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert "appelez le 15" in html and "quand il vous appellera" in html and req.reference not in html
+
+    client.post(TRIAGE, data=triage())
+    client.post(FORM, data=snp_form(first_names="Anne", sex="F", email="anne@exemple.fr"))
+    mail = db.scalars(select(Notification).order_by(Notification.id.desc())).first()
+    assert mail.template == "request_received" and mail.recipient_email == "anne@exemple.fr"
+    assert "/suivi/" in mail.context["tracking_url"]
+    html = unescape(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert "par e-mail" in html

@@ -21,8 +21,7 @@ from wtforms.validators import ValidationError
 from guichet.doctors.appointments import appointment_context, booked_slot
 from guichet.doctors.practice import practice_context
 from guichet.identifiers import InvalidIdentifier
-from guichet.messaging import notifications
-from guichet.models import PatientRequest
+from guichet.models import PatientRequest, Territory
 from guichet.requests import intake, tracking
 from guichet.web.intake_forms import (
     MtRequestForm,
@@ -35,6 +34,8 @@ from guichet.web.public.forms import ContactUpdateForm, FindRequestForm, Withdra
 from guichet.web.ratelimit import enforce, limiter
 from guichet.web.session import get_session, request_now
 
+#: the session key of what the page after an online request says (built from the answers only)
+RECEIPT_KEY = "request_receipt"
 #: the triage answered "no" to every red flag this recently lets the SNP form open
 TRIAGE_VALID_SECONDS = 2 * 3600
 
@@ -64,7 +65,7 @@ def _submit(form: Any, kind: str, template: str) -> ResponseReturnValue:
     if form.is_bot():
         _count_submission()
         # pretend it worked: a robot learns nothing, and nothing is stored
-        return render_template("public/received.html")
+        return redirect(url_for("public.request_received", kind=kind), code=303)
     final = not form.lookup.data
     valid = form.validate() if final else True
     try:
@@ -77,10 +78,9 @@ def _submit(form: Any, kind: str, template: str) -> ResponseReturnValue:
         _add_rule_errors(form, kind)
         return render_template(template, form=form)
     _count_submission()
-    submit = intake.submit_mt_request if kind == "mt" else intake.submit_snp_request
     try:
-        req = submit(db, form.to_data(), channel="web", now=request_now(),
-                     base_url=current_app.config["BASE_URL"])
+        receipt = intake.submit_public(db, form.to_data(), now=request_now(),
+                                       base_url=current_app.config["BASE_URL"])
     except intake.InvalidRequest as exc:
         db.rollback()
         form.apply_errors(exc.errors)
@@ -88,12 +88,11 @@ def _submit(form: Any, kind: str, template: str) -> ResponseReturnValue:
     except intake.OutOfTerritory as exc:
         db.rollback()
         return render_template("public/out_of_territory.html", kind=kind, commune=exc.commune_name)
-    except intake.DuplicateRequest:
-        # the reminder of the existing link is in the outbox; nothing else was written
-        db.commit()
-        return redirect(url_for("public.request_exists", kind=kind))
+    # a new request and one already open for this person end here alike (the same redirect,
+    # the same page): the reference and the link go to the request's contact, never on screen
     db.commit()
-    return redirect(url_for("public.confirmation", token=req.tracking_token))
+    session[RECEIPT_KEY] = {"kind": receipt.kind, "territory": receipt.territory_id, "sent_by": receipt.sent_by}
+    return redirect(url_for("public.request_received", kind=kind), code=303)
 
 
 def _add_rule_errors(form: Any, kind: str) -> None:
@@ -103,7 +102,7 @@ def _add_rule_errors(form: Any, kind: str) -> None:
         data = form.to_data()
     except (ValueError, ValidationError):
         return  # an answer the form could not even read: its own message says so
-    form.apply_errors(check(data, request_now()))
+    form.apply_errors({**check(data, request_now()), **intake.check_public_contact(data, kind)})
 
 
 @bp.route("/demande/medecin-traitant", methods=["GET", "POST"])
@@ -144,9 +143,18 @@ def snp_request() -> ResponseReturnValue:
     return render_template("public/snp_request.html", form=form)
 
 
-@bp.get("/demande/deja-enregistree/<any(mt, snp):kind>")
-def request_exists(kind: str) -> ResponseReturnValue:
-    return render_template("public/request_exists.html", kind=kind)
+@bp.get("/demande/recue/<any(mt, snp):kind>")
+def request_received(kind: str) -> ResponseReturnValue:
+    """The one page after an online request, whether it is new or was already open."""
+    g.no_store = True
+    receipt = session.get(RECEIPT_KEY)
+    sent_by = None
+    if isinstance(receipt, dict) and receipt.get("kind") == kind:
+        sent_by = receipt.get("sent_by")
+        territory_id = receipt.get("territory")
+        if isinstance(territory_id, int):
+            g.cpts_territory = get_session().get(Territory, territory_id)  # whom to call, in the footer
+    return render_template("public/received.html", kind=kind, sent_by=sent_by)
 
 
 # --- tracking -----------------------------------------------------------------------
@@ -186,16 +194,6 @@ def find_request() -> ResponseReturnValue:
             return redirect(url_for("public.track", token=req.tracking_token))
         form.form_errors.append(NOT_FOUND_MESSAGE)
     return render_template("public/find_request.html", form=form), 422 if form.errors or form.form_errors else 200
-
-
-@bp.get("/suivi/<token>/confirmation")
-def confirmation(token: str) -> ResponseReturnValue:
-    req = _tracked(token)
-    return render_template(
-        "public/confirmation.html", req=req,
-        link=tracking.tracking_url(current_app.config["BASE_URL"], token),
-        email_sent=notifications.patient_email(req.patient) is not None,
-    )
 
 
 @bp.get("/suivi/<token>")
