@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from guichet.accounts import users
 from guichet.assignment.priority import is_reason
+from guichet.doctors import slot_patterns
 from guichet.identifiers import rpps_with_key
 from guichet.models import (
     CapacityDeclaration,
@@ -153,6 +154,11 @@ def load_demo(db: Session, *, now: datetime) -> DemoSummary:
                     db.add(Slot(doctor=doctor, start_dt=start, end_dt=start + timedelta(minutes=20),
                                 created_dt=now))
                     summary.slots += 1
+            db.flush()
+            # and a weekly pattern, so that the GP's week view shows a series to edit or remove
+            summary.slots += len(slot_patterns.add_weekly(
+                db, doctor, weekdays=[1, 3] if i % 4 == 0 else [0], start=time(8, 0), minutes=20, count=3,
+                until=today + timedelta(days=90), now=now))
         users.create_user(db, email=doctor.email or "", full_name=doctor.display_name,
                              role=Role.DOCTOR, doctor_id=doctor.id, password_hash=demo_hash,
                              now=now)

@@ -2,7 +2,7 @@
 
 from guichet.models.accounts import AuditEvent, LoginThrottle, Role, User, UserToken
 from guichet.models.directory import RppsEntry
-from guichet.models.doctors import CapacityDeclaration, Doctor, Slot, SlotStatus
+from guichet.models.doctors import CapacityDeclaration, Doctor, Slot, SlotPattern, SlotStatus
 from guichet.models.geo import Commune, CommunePostalCode, Territory, territory_communes
 from guichet.models.matching import (
     ACTIVE_PROPOSAL_STATUSES,
@@ -58,6 +58,7 @@ __all__ = [
     "Role",
     "Sex",
     "Slot",
+    "SlotPattern",
     "SlotStatus",
     "Territory",
     "User",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
@@ -124,9 +124,12 @@ class Slot(Base):
     booked_dt: Mapped[datetime | None]
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
     created_dt: Mapped[datetime]
+    #: the weekly pattern that created this slot; None for a one-off slot
+    pattern_id: Mapped[int | None] = mapped_column(ForeignKey("slot_patterns.id"), index=True)
 
     doctor: Mapped[Doctor] = relationship(back_populates="slots")
     request: Mapped[PatientRequest | None] = relationship()
+    pattern: Mapped[SlotPattern | None] = relationship(back_populates="slots")
 
     __table_args__ = (
         CheckConstraint("end_dt > start_dt", name="ends_after_start"),
@@ -137,4 +140,38 @@ class Slot(Base):
             "(status IN ('held', 'booked')) = (request_id IS NOT NULL)", name="booked_has_request"
         ),
         Index("ix_slots_board", "doctor_id", "status", "start_dt"),
+    )
+
+
+class SlotPattern(Base):
+    """A GP's weekly series of unscheduled-care slots, edited or removed as a whole.
+
+    The slots it created point to it (Slot.pattern_id). Its times are Paris wall-clock
+    times: the slots keep their Paris hour across the daylight-saving changes.
+    """
+
+    __tablename__ = "slot_patterns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id"), index=True)
+    #: days of the week as digits, 0 = Monday: "14" is every Tuesday and Friday
+    weekdays: Mapped[str] = mapped_column(String(7))
+    #: Paris wall-clock time of the first slot of each day
+    start_time: Mapped[time]
+    minutes: Mapped[int]
+    #: consecutive slots each day
+    count: Mapped[int]
+    #: last day of the series (included), in Paris
+    until: Mapped[date]
+    created_dt: Mapped[datetime]
+    updated_dt: Mapped[datetime | None]
+    #: set when the GP removes the series: its future free slots are gone, booked ones stay
+    removed_dt: Mapped[datetime | None]
+
+    doctor: Mapped[Doctor] = relationship()
+    slots: Mapped[list[Slot]] = relationship(back_populates="pattern")
+
+    __table_args__ = (
+        CheckConstraint("minutes >= 5 AND minutes <= 240", name="minutes_range"),
+        CheckConstraint("count >= 1 AND count <= 48", name="count_range"),
     )

@@ -28,6 +28,7 @@ from guichet.models import (
     Referral,
     Role,
     Slot,
+    SlotPattern,
     Territory,
     User,
 )
@@ -46,6 +47,7 @@ _TERRITORY_OF: dict[type, Callable[[Any], int | None]] = {
     User: lambda u: u.territory_id,
     Proposal: lambda p: p.request.territory_id,
     Slot: lambda s: s.doctor.territory_id,
+    SlotPattern: lambda p: p.doctor.territory_id,
     CapacityDeclaration: lambda c: c.doctor.territory_id,
     Notification: lambda n: n.territory_id,
     Partner: lambda p: p.territory_id,
@@ -58,6 +60,7 @@ _DOCTOR_OF: dict[type, Callable[[Any], int | None]] = {
     # a draft is the coordinators' business until it is sent to the GP
     Proposal: lambda p: p.doctor_id if p.sent_dt is not None else None,
     Slot: lambda s: s.doctor_id,
+    SlotPattern: lambda p: p.doctor_id,
     CapacityDeclaration: lambda c: c.doctor_id,
     Doctor: lambda d: d.id,
 }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 from guichet.accounts import users
 from guichet.assignment import arbitration, proposals, runs
 from guichet.demo import ADMIN_EMAIL, DEMO_PASSWORD, PARTNER_EMAIL, load_demo
-from guichet.models import Doctor, Notification, PatientRequest, Proposal, Slot, User
+from guichet.doctors import slot_patterns
+from guichet.models import Doctor, Notification, PatientRequest, Proposal, Slot, SlotPattern, User
 from guichet.partners import referrals
 from guichet.requests import intake
 
@@ -123,6 +124,10 @@ PAGES: dict[str, Page] = {
     "doctors.practice": Page("doctor"),
     "doctors.slots_page": Page("doctor"),
     "doctors.cancel_slot": Page("doctor", lambda ids: {"slot_id": ids.slot_id}),
+    "doctors.add_one_off": Page("doctor"),
+    "doctors.add_weekly": Page("doctor"),
+    "doctors.edit_pattern": Page("doctor", lambda ids: {"pattern_id": ids.extra["pattern_id"]}),
+    "doctors.remove_pattern": Page("doctor", lambda ids: {"pattern_id": ids.extra["pattern_id"]}),
 }
 
 
@@ -173,6 +178,11 @@ def prepare_demo(db: Session, *, now: datetime, instance_path: str) -> Ids:
         db.add(slot)
         db.flush()
     ids.slot_id = slot.id
+    pattern = db.scalar(select(SlotPattern).where(SlotPattern.doctor_id == doctor.id))
+    if pattern is None:
+        pattern = slot_patterns.add_weekly(db, doctor, weekdays=[3], start=time(8, 0), minutes=20, count=2,
+                                           until=(now + timedelta(days=60)).date(), now=now)[0].pattern
+    ids.extra["pattern_id"] = pattern.id
     letter = db.scalar(select(Notification).where(Notification.channel == "letter").order_by(Notification.id))
     assert letter is not None, "the demo has no letter to print"
     ids.letter_id = letter.id

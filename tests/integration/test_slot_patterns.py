@@ -32,7 +32,7 @@ def test_one_off_series_is_consecutive_and_stored_in_utc(db, doctor, now):
 
 def test_weekly_pattern_stays_at_nine_in_paris_across_the_october_change(db, doctor):
     now = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
-    created = slot_patterns.add_weekly(db, doctor, weekday=0, start=time(9, 0), minutes=20, count=1,
+    created = slot_patterns.add_weekly(db, doctor, weekdays=[0], start=time(9, 0), minutes=20, count=1,
                                        until=date(2026, 11, 9), now=now)
     assert [to_paris(s.start_dt).date() for s in created] == [
         date(2026, 10, 5), date(2026, 10, 12), date(2026, 10, 19), date(2026, 10, 26), date(2026, 11, 2),
@@ -43,7 +43,7 @@ def test_weekly_pattern_stays_at_nine_in_paris_across_the_october_change(db, doc
 
 
 def test_weekly_pattern_stays_at_nine_in_paris_across_the_march_change(db, doctor, now):
-    created = slot_patterns.add_weekly(db, doctor, weekday=4, start=time(9, 0), minutes=30, count=2,
+    created = slot_patterns.add_weekly(db, doctor, weekdays=[4], start=time(9, 0), minutes=30, count=2,
                                        until=date(2027, 4, 9), now=now)
     by_day = {}
     for s in created:
@@ -63,7 +63,7 @@ def test_a_time_that_does_not_exist_in_paris_is_refused(db, doctor, now):
 
 def test_todays_occurrence_already_past_is_skipped(db, doctor, now):
     # now is Tuesday 24 November 2026, 10:00 in Paris
-    created = slot_patterns.add_weekly(db, doctor, weekday=1, start=time(9, 0), minutes=20, count=1,
+    created = slot_patterns.add_weekly(db, doctor, weekdays=[1], start=time(9, 0), minutes=20, count=1,
                                        until=date(2026, 12, 8), now=now)
     assert [to_paris(s.start_dt).date() for s in created] == [date(2026, 12, 1), date(2026, 12, 8)]
 
@@ -71,7 +71,7 @@ def test_todays_occurrence_already_past_is_skipped(db, doctor, now):
 def test_overlapping_slots_are_refused_and_nothing_is_added(db, doctor, now):
     slot_patterns.add_one_off(db, doctor, day=date(2026, 12, 2), start=time(10, 0), minutes=20, count=2, now=now)
     with pytest.raises(slot_patterns.SlotPatternError, match="chevauche") as info:
-        slot_patterns.add_weekly(db, doctor, weekday=2, start=time(10, 30), minutes=20, count=2,
+        slot_patterns.add_weekly(db, doctor, weekdays=[2], start=time(10, 30), minutes=20, count=2,
                                  until=date(2026, 12, 31), now=now)
     assert info.value.field == "start_time"
     assert len(live_slots(db, doctor)) == 2
@@ -96,10 +96,10 @@ def test_a_cancelled_slot_frees_its_time_and_another_gp_does_not_block(db, facto
     ({"count": 13}, "count"),
     ({"until": date(2027, 6, 1)}, "until"),
     ({"until": date(2026, 11, 23)}, "until"),
-    ({"until": date(2026, 11, 25), "weekday": 4}, "until"),
+    ({"until": date(2026, 11, 25), "weekdays": [4]}, "until"),
 ])
 def test_weekly_pattern_limits(db, doctor, now, kwargs, field):
-    values = dict(weekday=2, start=time(9, 0), minutes=20, count=1, until=date(2027, 1, 31))
+    values = dict(weekdays=[2], start=time(9, 0), minutes=20, count=1, until=date(2027, 1, 31))
     values.update(kwargs)
     with pytest.raises(slot_patterns.SlotPatternError) as info:
         slot_patterns.add_weekly(db, doctor, now=now, **values)

@@ -32,6 +32,7 @@ ARGUMENTS = {
     "doctor_id": "doctor",
     "user_id": "invited_user",
     "slot_id": "slot",
+    "pattern_id": "pattern",
     "sha": "sha",
     "token": "token",
     "kind": "kind",
@@ -46,7 +47,7 @@ ARGUMENTS = {
 
 #: arguments that name a record: another territory's staff (another GP) must get a 404
 OBJECT_ARGUMENTS = {"request_id", "run_id", "proposal_id", "notification_id", "doctor_id", "user_id",
-                    "slot_id", "sha", "partner_id", "key_id", "referral_id"}
+                    "slot_id", "pattern_id", "sha", "partner_id", "key_id", "referral_id"}
 
 #: the scope an API key needs per API endpoint: "read" unless listed; None: no key at all
 API_KEY_SCOPES: dict[str, str | None] = {"api.health": None, "api.create_referral": "write"}

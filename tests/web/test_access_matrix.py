@@ -11,12 +11,13 @@ end (-s) is the number of cells checked.
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import date, time, timedelta
 from pathlib import Path
 
 import pytest
 
 from guichet.accounts import users
+from guichet.doctors import slot_patterns
 from guichet.messaging import notifications
 from guichet.models import MatchingRun, Partner, Proposal
 from guichet.partners import api_keys, referrals
@@ -60,6 +61,8 @@ def world(app, factory, db, now, tmp_path):
     invited = users.create_user(db, email="invitee@cpts.fr", full_name="Invitée", role="staff", now=now,
                                 territory_id=a.id)
     slot = factory.slot(doctor)
+    pattern = slot_patterns.add_weekly(db, doctor, weekdays=[2], start=time(9, 0), minutes=20, count=1,
+                                       until=now.date() + timedelta(days=30), now=now)[0].pattern
     partner = factory.partner(territory=a)
     api_key = api_keys.create_key(db, partner, label="Logiciel", scope="write", now=now, by_id=None).key
     referral = referrals.submit_referral(
@@ -75,7 +78,7 @@ def world(app, factory, db, now, tmp_path):
     every_job_ran(db, now)  # a live scheduler: /api/v1/health answers 200
     values = {
         "request": req.id, "run": run.id, "proposal": proposal.id, "letter": letter.id, "doctor": doctor.id,
-        "invited_user": invited.id, "slot": slot.id, "sha": SHA, "token": req.tracking_token, "kind": "mt",
+        "invited_user": invited.id, "slot": slot.id, "pattern": pattern.id, "sha": SHA, "token": req.tracking_token, "kind": "mt",
         "slug": "x", "answer": "oui", "filename": "guichet.css", "job": "delivery", "partner": partner.id, "api_key": api_key.id,
         "referral": referral.id,
     }

@@ -2,13 +2,13 @@
 
 import html
 import re
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from guichet.assignment import proposals
-from guichet.doctors import capacity, slots
+from guichet.doctors import capacity, slot_patterns, slots
 from guichet.models import AuditEvent, Notification, PairExclusion, Slot
 from tests.conftest import NOW, create_test_app
 from tests.factories import login
@@ -238,7 +238,7 @@ def test_a_gp_can_neither_cancel_nor_see_another_gps_slot(client, db, factory, w
     assert client.post(f"/medecin/creneaux/{booked.id}/annuler", data={"reason": "forgé"}).status_code == 404
     assert slot.status == "free" and booked.status == "booked"
     html = text(client.get("/medecin/creneaux"))
-    assert "Aucun créneau à venir" in html
+    assert html.count("Aucun créneau") == 7 and "Réservé" not in html
 
 
 def test_staff_cannot_use_the_gp_portal_and_gps_cannot_use_the_gp_registration(client, world):
@@ -362,38 +362,135 @@ def test_pause_without_declaration_says_so(client, world):
 def test_a_gp_adds_one_off_and_weekly_slots(client, db, world):
     _, _, doctor_a, _, user_a, _ = world
     login(client, user_a)
-    assert client.get("/medecin/creneaux").status_code == 200
+    assert client.get("/medecin/creneaux/ponctuel").status_code == 200
     response = client.post("/medecin/creneaux/ponctuel", data={
-        "ponctuel-day": "2026-11-26", "ponctuel-start_time": "14:00", "ponctuel-minutes": "20", "ponctuel-count": "3"})
-    assert response.status_code == 302
+        "day": "2026-11-26", "start_time": "14:00", "minutes": "20", "count": "3"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("?semaine=2026-W48")
+    assert client.get("/medecin/creneaux/hebdomadaire").status_code == 200
     response = client.post("/medecin/creneaux/hebdomadaire", data={
-        "hebdo-weekday": "0", "hebdo-start_time": "09:00", "hebdo-minutes": "15", "hebdo-count": "2",
-        "hebdo-until": "2026-12-14"})
-    assert response.status_code == 302
-    assert db.scalar(select(func.count()).select_from(Slot).where(Slot.doctor_id == doctor_a.id)) == 3 + 3 * 2
-    html = text(client.get("/medecin/creneaux"))
-    assert "jeudi 26 novembre 2026 à 14 h" in html and "lundi 30 novembre 2026 à 9 h 15" in html
+        "weekdays": ["0", "3"], "start_time": "09:00", "minutes": "15", "count": "2", "until": "2026-12-14"})
+    # the first new slot is on Thursday 26 November
+    assert response.status_code == 302 and response.headers["Location"].endswith("?semaine=2026-W48")
+    # Thursday 26 November, Monday 30 November, Thursday 3, Monday 7, Thursday 10, Monday 14 December
+    assert db.scalar(select(func.count()).select_from(Slot).where(Slot.doctor_id == doctor_a.id)) == 3 + 6 * 2
+    html = text(client.get(response.headers["Location"], follow_redirects=True))
+    assert "tous les lundis et jeudis de 9 h à 9 h 30, 2 créneaux de 15 min, jusqu'au 14/12/2026" in html
+    week = text(client.get("/medecin/creneaux?semaine=2026-W48"))
+    assert "jeudi 26 novembre 2026" in week and "14 h 20" in week and "9 h 15" in week
+    assert "Tous les lundis et jeudis de 9 h à 9 h 30" in week and "12 créneaux libres à venir, 0 réservé" in week
+
+
+def test_slot_errors_are_summed_up_at_the_top_and_shown_next_to_the_field(client, db, world):
+    _, _, doctor_a, _, user_a, _ = world
+    login(client, user_a)
+    html = client.post("/medecin/creneaux/hebdomadaire", data={
+        "start_time": "09:00", "minutes": "90", "count": "2", "until": "2026-12-14"}).get_data(as_text=True)
+    main = html.split("<main", 1)[1]
+    summary = main.index('class="error-summary" role="alert"')
+    assert summary < main.index("<form")
+    assert '<a href="#weekdays">' in main and '<a href="#minutes">' in main
+    assert 'id="weekdays-error"' in main and "Cochez au moins un jour de la semaine." in main
+    assert 'id="minutes-error"' in main and "De 10 à 60 minutes." in main
+    # an error found by the service (a time that does not exist in Paris) lands on its field too
+    html = text(client.post("/medecin/creneaux/ponctuel", data={
+        "day": "2027-03-28", "start_time": "02:30", "minutes": "20", "count": "1"}))
+    assert "Heure du premier créneau : L'heure 02 h 30 n'existe pas" in html
+    assert db.scalar(select(func.count()).select_from(Slot).where(Slot.doctor_id == doctor_a.id)) == 0
 
 
 def test_overlapping_slots_are_refused_with_a_french_message(client, db, world):
     _, _, doctor_a, _, user_a, _ = world
     login(client, user_a)
-    data = {"ponctuel-day": "2026-11-26", "ponctuel-start_time": "14:00", "ponctuel-minutes": "20",
-            "ponctuel-count": "1"}
+    data = {"day": "2026-11-26", "start_time": "14:00", "minutes": "20", "count": "1"}
     client.post("/medecin/creneaux/ponctuel", data=data)
-    html = text(client.post("/medecin/creneaux/ponctuel", data=data | {"ponctuel-start_time": "14:10"}))
+    html = text(client.post("/medecin/creneaux/ponctuel", data=data | {"start_time": "14:10"}))
     assert "chevauche un créneau que vous proposez déjà" in html
-    html = text(client.post("/medecin/creneaux/ponctuel", data=data | {"ponctuel-minutes": "90"}))
+    html = text(client.post("/medecin/creneaux/ponctuel", data=data | {"minutes": "90"}))
     assert "De 10 à 60 minutes." in html
     assert db.scalar(select(func.count()).select_from(Slot).where(Slot.doctor_id == doctor_a.id)) == 1
 
 
-def test_a_gp_cancels_a_free_slot_in_one_click(client, db, factory, world):
+def test_a_gp_deletes_a_free_slot_after_a_confirmation(client, db, factory, world):
     _, _, doctor_a, _, user_a, _ = world
     slot = factory.slot(doctor_a, start=NOW + timedelta(days=1))
     login(client, user_a)
+    week = client.get("/medecin/creneaux").get_data(as_text=True)
+    # the week offers a link to a confirmation page, not a button that deletes at once
+    assert f'href="/medecin/creneaux/{slot.id}/annuler"' in week and f'action="/medecin/creneaux/{slot.id}' not in week
+    page = text(client.get(f"/medecin/creneaux/{slot.id}/annuler"))
+    assert "Ce créneau est libre : personne n'est prévenu." in page and "Supprimer ce créneau" in page
+    assert slot.status == "free"
     assert client.post(f"/medecin/creneaux/{slot.id}/annuler").status_code == 302
     assert slot.status == "cancelled"
+    assert "Annulé" in text(client.get("/medecin/creneaux"))
+
+
+def test_the_week_view_shows_monday_to_sunday_with_states_in_words(client, db, factory, world):
+    territory, _, doctor_a, _, user_a, _ = world
+    factory.slot(doctor_a, start=NOW + timedelta(days=1))  # Wednesday 25 November, 10:00 UTC
+    booked = factory.slot(doctor_a, start=NOW + timedelta(days=2))
+    slots.book(db, booked.id, factory.request(kind="snp", patient=factory.patient(territory=territory)), now=NOW)
+    factory.slot(doctor_a, start=NOW + timedelta(days=3), status="cancelled")
+    factory.slot(doctor_a, start=NOW + timedelta(days=7))  # next week
+    login(client, user_a)
+    html = text(client.get("/medecin/creneaux"))
+    assert "Semaine du lundi 23 novembre 2026 au dimanche 29 novembre 2026" in html
+    assert "Libre" in html and "Réservé" in html and "Annulé" in html
+    assert "1 créneau libre, 1 réservé, 1 annulé cette semaine" in html
+    page = client.get("/medecin/creneaux").get_data(as_text=True)
+    assert 'href="/medecin/creneaux?semaine=2026-W47" rel="prev"' in page
+    assert 'href="/medecin/creneaux?semaine=2026-W49" rel="next"' in page
+    assert 'href="/medecin/creneaux" aria-current="page">Cette semaine' in page
+    following = text(client.get("/medecin/creneaux?semaine=2026-W49"))
+    assert "Semaine du lundi 30 novembre 2026" in following and "1 créneau libre, 0 réservé" in following
+    wrong = text(client.get("/medecin/creneaux?semaine=demain"))
+    assert "Semaine inconnue" in wrong and "Semaine du lundi 23 novembre 2026" in wrong
+
+
+def test_a_gp_edits_a_weekly_pattern_as_a_whole_and_keeps_booked_slots(client, db, factory, world):
+    territory, _, doctor_a, _, user_a, _ = world
+    created = slot_patterns.add_weekly(db, doctor_a, weekdays=[2], start=time(9, 0), minutes=30, count=2,
+                                       until=date(2026, 12, 30), now=NOW)
+    pattern = created[0].pattern
+    slots.book(db, created[2].id, factory.request(kind="snp", patient=factory.patient(territory=territory)),
+               now=NOW)
+    login(client, user_a)
+    url = f"/medecin/creneaux/series/{pattern.id}/modifier"
+    form = client.get(url).get_data(as_text=True)
+    assert re.search(r'checked[^>]*value="2"|value="2"[^>]*checked', form)
+    assert "Les créneaux réservés (1) restent inchangés" in text(client.get(url))
+    html = text(client.post(url, data={"weekdays": ["4"], "start_time": "14:00", "minutes": "20", "count": "1",
+                                       "until": "2027-07-01"}))
+    assert "Jusqu'au (inclus) : Une série hebdomadaire dure au plus six mois" in html
+    response = client.post(url, data={"weekdays": ["4"], "start_time": "14:00", "minutes": "20", "count": "1",
+                                      "until": "2026-12-18"}, follow_redirects=True)
+    html = text(response)
+    assert "Série modifiée, tous les vendredis de 14 h à 14 h 20" in html
+    assert "Créneaux libres à venir retirés : 11, ajoutés : 4." in html
+    assert "1 créneau réservé est conservé (mercredi 2 décembre 2026 à 9 h)" in html
+    assert created[2].status == "booked" and created[2].pattern_id == pattern.id
+
+
+def test_a_gp_removes_a_weekly_pattern_after_seeing_what_will_happen(client, db, factory, world):
+    territory, _, doctor_a, _, user_a, _ = world
+    created = slot_patterns.add_weekly(db, doctor_a, weekdays=[2], start=time(9, 0), minutes=30, count=1,
+                                       until=date(2026, 12, 30), now=NOW)
+    pattern = created[0].pattern
+    slots.book(db, created[1].id, factory.request(kind="snp", patient=factory.patient(territory=territory)),
+               now=NOW)
+    login(client, user_a)
+    url = f"/medecin/creneaux/series/{pattern.id}/supprimer"
+    page = text(client.get(url))
+    assert "5 créneaux libres à venir seront supprimés" in page
+    assert "1 créneau réservé est conservé" in page and "mercredi 2 décembre 2026 à 9 h" in page
+    assert pattern.removed_dt is None  # the GET only asks
+    html = text(client.post(url, follow_redirects=True))
+    assert "Série supprimée. Créneaux libres à venir retirés : 5." in html
+    assert "Aucune série hebdomadaire" in html
+    assert pattern.removed_dt is not None and created[1].status == "booked"
+    assert db.scalar(select(func.count()).select_from(Slot).where(Slot.pattern_id == pattern.id)) == 1
+    again = text(client.get(url, follow_redirects=True))
+    assert "Cette série a déjà été supprimée." in again
 
 
 def test_cancelling_a_booked_slot_needs_a_reason_and_alerts_coordinators(client, db, factory, world):

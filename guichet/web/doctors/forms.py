@@ -107,10 +107,12 @@ class OneOffSlotsForm(FlaskForm):
 
 
 class WeeklySlotsForm(FlaskForm):
-    weekday = SelectField(  # type: ignore[call-arg]  # invalid_choice_message is new in WTForms 3.3
-        "Jour de la semaine",
+    """A weekly pattern, new or edited as a whole."""
+
+    weekdays = CheckboxesField(
+        "Jours de la semaine",
         choices=choices((str(i), name.capitalize()) for i, name in enumerate(slot_patterns.WEEKDAYS)),
-        invalid_choice_message=CHOICE_MESSAGE,
+        validators=[DataRequired("Cochez au moins un jour de la semaine.")],
     )
     start_time = FrTimeField("Heure du premier créneau",
                              validators=[InputRequired("Indiquez l'heure, par exemple 09:00.")])
@@ -126,3 +128,4 @@ class CancelSlotForm(FlaskForm):
         validators=[Optional(), Length(max=200, message="200 caractères au plus.")],
         description="Obligatoire si le créneau est réservé : la coordination est prévenue tout de suite.",
     )
+

@@ -6,7 +6,8 @@ proposals (once sent), declarations and slots; anything else is an audited 404.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -15,8 +16,9 @@ from guichet import vocabulary
 from guichet.accounts import audit
 from guichet.assignment import proposals
 from guichet.doctors import capacity, practitioners, slot_patterns, slots
-from guichet.models import Doctor, Proposal, Slot
-from guichet.timeutil import paris_today
+from guichet.formatting import datetime_fr, plural_fr
+from guichet.models import Doctor, Proposal, Slot, SlotPattern
+from guichet.timeutil import paris_today, to_paris
 from guichet.web.access import current_doctor, current_user_record, load_owned
 from guichet.web.doctors.blueprint import bp
 from guichet.web.doctors.forms import (
@@ -27,7 +29,7 @@ from guichet.web.doctors.forms import (
     OneOffSlotsForm,
     WeeklySlotsForm,
 )
-from guichet.web.forms import required
+from guichet.web.forms import ButtonForm, required
 from guichet.web.practice import edit_practice
 from guichet.web.ratelimit import client_ip
 from guichet.web.security import doctor_required
@@ -264,19 +266,14 @@ def _set_paused(paused: bool) -> ResponseReturnValue:
 # --- slots ------------------------------------------------------------------------------
 
 
-def _slots_page(one_off: OneOffSlotsForm | None = None, weekly: WeeklySlotsForm | None = None,
-                status: int = 200) -> ResponseReturnValue:
+def _week_page(monday: date | None, week_error: str = "") -> ResponseReturnValue:
     db = get_session()
     doctor = current_doctor()
     now = request_now()
-    today = paris_today(now)
-    if one_off is None:
-        one_off = OneOffSlotsForm(prefix="ponctuel", formdata=None)
-        one_off.day.data = today + timedelta(days=1)
-    if weekly is None:
-        weekly = WeeklySlotsForm(prefix="hebdo", formdata=None)
-        weekly.until.data = today + timedelta(days=90)
-    rows = slot_patterns.upcoming(db, doctor.id, now=now)
+    this_monday = _monday(paris_today(now))
+    monday = monday or this_monday
+    days = slot_patterns.week(db, doctor.id, monday)
+    rows = [row for day in days for row in day.rows]
     booked_ids = [r.request.id for r in rows if r.request is not None]
     if booked_ids:
         # the GP reads the identity of the patients booked into their slots: keep a trace
@@ -285,10 +282,32 @@ def _slots_page(one_off: OneOffSlotsForm | None = None, weekly: WeeklySlotsForm 
                      ip=client_ip(), requests=booked_ids[:500])
         db.commit()
     return render_template(
-        "doctors/slots.html", rows=rows, one_off=one_off, weekly=weekly, now=now,
+        "doctors/slots.html", days=days, monday=monday, this_monday=this_monday, now=now,
+        today=paris_today(now), week_error=week_error, iso_week=slot_patterns.iso_week,
+        patterns=slot_patterns.patterns_of(db, doctor.id, now=now), timedelta=timedelta,
         age_group=lambda r: proposals.age_group(r, now), category=slot_patterns.category_label,
-        free_count=sum(1 for r in rows if r.slot.status == "free"), cancel_form=CancelSlotForm(),
-    ), status
+        counts={state: sum(1 for r in rows if _state(r.slot.status) == state) for state in ("free", "booked",
+                                                                                             "cancelled")},
+    )
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _state(status: str) -> str:
+    """The three states the GP reads: libre, réservé, annulé (a past free slot stays "free")."""
+    return {"held": "booked", "released": "free"}.get(status, status)
+
+
+def _week_url(day: date) -> str:
+    return url_for("doctors.slots_page", semaine=slot_patterns.iso_week(day))
+
+
+def _form_page(form: OneOffSlotsForm | WeeklySlotsForm, *, title: str, submit: str,
+               pattern_row: slot_patterns.PatternRow | None = None, kept: int = 0) -> ResponseReturnValue:
+    return render_template("doctors/slot_form.html", form=form, title=title, submit=submit,
+                           pattern_row=pattern_row, kept=kept)
 
 
 def _apply_slot_error(form: OneOffSlotsForm | WeeklySlotsForm, exc: slot_patterns.SlotPatternError) -> None:
@@ -296,20 +315,40 @@ def _apply_slot_error(form: OneOffSlotsForm | WeeklySlotsForm, exc: slot_pattern
     target.errors = [*target.errors, str(exc)]
 
 
+def _kept_message(kept: list[Slot]) -> str:
+    if not kept:
+        return ""
+    when = ", ".join(datetime_fr(s.start_dt) for s in kept)
+    if len(kept) == 1:
+        return (f" 1 créneau réservé est conservé ({when}) : annulez-le avec un motif si nécessaire.")
+    return (f" {len(kept)} créneaux réservés sont conservés ({when}) : annulez-les un par un avec un motif "
+            "si nécessaire.")
+
+
 @bp.get("/creneaux")
 @doctor_required
 def slots_page() -> ResponseReturnValue:
-    return _slots_page()
+    text = request.args.get("semaine", "")
+    if not text:
+        return _week_page(None)
+    try:
+        return _week_page(slot_patterns.parse_week(text))
+    except slot_patterns.SlotPatternError as exc:
+        return _week_page(None, week_error=str(exc))
 
 
-@bp.post("/creneaux/ponctuel")
+@bp.route("/creneaux/ponctuel", methods=["GET", "POST"])
 @doctor_required
 def add_one_off() -> ResponseReturnValue:
     db = get_session()
     doctor = current_doctor()
-    form = OneOffSlotsForm(prefix="ponctuel")
+    form = OneOffSlotsForm()
+    page: dict[str, Any] = {"title": "Ajouter des créneaux un jour donné", "submit": "Ajouter"}
+    if request.method == "GET":
+        form.day.data = paris_today(request_now()) + timedelta(days=1)
+        return _form_page(form, **page)
     if not form.validate_on_submit():
-        return _slots_page(one_off=form)
+        return _form_page(form, **page)
     try:
         created = slot_patterns.add_one_off(
             db, doctor, day=required(form.day.data), start=required(form.start_time.data),
@@ -319,33 +358,104 @@ def add_one_off() -> ResponseReturnValue:
     except slot_patterns.SlotPatternError as exc:
         db.rollback()
         _apply_slot_error(form, exc)
-        return _slots_page(one_off=form)
+        return _form_page(form, **page)
     db.commit()
-    flash(f"{len(created)} créneau{'x' if len(created) > 1 else ''} ajouté{'s' if len(created) > 1 else ''}.",
-          "success")
-    return redirect(url_for("doctors.slots_page"))
+    flash(f"{plural_fr(len(created), 'créneau', 'créneaux')} ajouté{'s' if len(created) > 1 else ''}.", "success")
+    return redirect(_week_url(required(form.day.data)))
 
 
-@bp.post("/creneaux/hebdomadaire")
+def _weekly_spec(form: WeeklySlotsForm) -> slot_patterns.WeeklySpec:
+    return slot_patterns.WeeklySpec(
+        weekdays=tuple(int(d) for d in form.weekdays.data or []), start=required(form.start_time.data),
+        minutes=form.minutes.data or 0, count=form.count.data or 0, until=required(form.until.data))
+
+
+@bp.route("/creneaux/hebdomadaire", methods=["GET", "POST"])
 @doctor_required
 def add_weekly() -> ResponseReturnValue:
     db = get_session()
     doctor = current_doctor()
-    form = WeeklySlotsForm(prefix="hebdo")
+    form = WeeklySlotsForm()
+    page: dict[str, Any] = {"title": "Ajouter des créneaux chaque semaine", "submit": "Ajouter chaque semaine"}
+    if request.method == "GET":
+        form.until.data = paris_today(request_now()) + timedelta(days=90)
+        return _form_page(form, **page)
     if not form.validate_on_submit():
-        return _slots_page(weekly=form)
+        return _form_page(form, **page)
+    spec = _weekly_spec(form)
     try:
         created = slot_patterns.add_weekly(
-            db, doctor, weekday=int(form.weekday.data or 0), start=required(form.start_time.data),
-            minutes=form.minutes.data or 0, count=form.count.data or 0, until=required(form.until.data),
-            now=request_now(), user_id=current_user_record().id,
+            db, doctor, weekdays=spec.weekdays, start=spec.start, minutes=spec.minutes, count=spec.count,
+            until=spec.until, now=request_now(), user_id=current_user_record().id,
         )
     except slot_patterns.SlotPatternError as exc:
         db.rollback()
         _apply_slot_error(form, exc)
-        return _slots_page(weekly=form)
+        return _form_page(form, **page)
     db.commit()
-    flash(f"{len(created)} créneaux ajoutés, chaque semaine jusqu'à la date choisie.", "success")
+    flash(f"Série ajoutée, {slot_patterns.describe(spec)} : {plural_fr(len(created), 'créneau', 'créneaux')}.",
+          "success")
+    return redirect(_week_url(to_paris(created[0].start_dt).date()))
+
+
+def _live_pattern(pattern_id: int) -> SlotPattern:
+    pattern = load_owned(SlotPattern, pattern_id)
+    if pattern.removed_dt is not None:
+        flash("Cette série a déjà été supprimée.", "error")
+    return pattern
+
+
+@bp.route("/creneaux/series/<int:pattern_id>/modifier", methods=["GET", "POST"])
+@doctor_required
+def edit_pattern(pattern_id: int) -> ResponseReturnValue:
+    db = get_session()
+    pattern = _live_pattern(pattern_id)
+    if pattern.removed_dt is not None:
+        return redirect(url_for("doctors.slots_page"))
+    now = request_now()
+    form = WeeklySlotsForm()
+    _, kept = slot_patterns.removal_preview(db, pattern, now=now)
+    page: dict[str, Any] = {
+        "title": "Modifier une série hebdomadaire", "submit": "Enregistrer la série", "kept": len(kept),
+        "pattern_row": next(r for r in slot_patterns.patterns_of(db, pattern.doctor_id, now=now)
+                                if r.pattern.id == pattern.id)}
+    if request.method == "GET":
+        spec = slot_patterns.spec_of(pattern)
+        form.weekdays.data = [str(d) for d in spec.weekdays]
+        form.start_time.data, form.minutes.data, form.count.data = spec.start, spec.minutes, spec.count
+        form.until.data = spec.until
+        return _form_page(form, **page)
+    if not form.validate_on_submit():
+        return _form_page(form, **page)
+    try:
+        change = slot_patterns.edit_pattern(db, pattern, _weekly_spec(form), now=now,
+                                            user_id=current_user_record().id)
+    except slot_patterns.SlotPatternError as exc:
+        db.rollback()
+        _apply_slot_error(form, exc)
+        return _form_page(form, **page)
+    db.commit()
+    flash(f"Série modifiée, {slot_patterns.describe(pattern)}. Créneaux libres à venir retirés : {change.removed}, "
+          f"ajoutés : {len(change.created)}.{_kept_message(change.kept)}", "success")
+    return redirect(url_for("doctors.slots_page"))
+
+
+@bp.route("/creneaux/series/<int:pattern_id>/supprimer", methods=["GET", "POST"])
+@doctor_required
+def remove_pattern(pattern_id: int) -> ResponseReturnValue:
+    db = get_session()
+    pattern = _live_pattern(pattern_id)
+    if pattern.removed_dt is not None:
+        return redirect(url_for("doctors.slots_page"))
+    now = request_now()
+    if request.method == "GET" or not ButtonForm().validate_on_submit():
+        free, kept = slot_patterns.removal_preview(db, pattern, now=now)
+        return render_template("doctors/remove_pattern.html", pattern=pattern, free=free, kept=kept,
+                               description=slot_patterns.describe(pattern), form=ButtonForm())
+    change = slot_patterns.remove_pattern(db, pattern, now=now, user_id=current_user_record().id)
+    db.commit()
+    flash(f"Série supprimée. Créneaux libres à venir retirés : {change.removed}.{_kept_message(change.kept)}",
+          "success")
     return redirect(url_for("doctors.slots_page"))
 
 
@@ -368,10 +478,12 @@ def cancel_slot(slot_id: int) -> ResponseReturnValue:
                 flash("Créneau annulé. La coordination est prévenue et va proposer un autre rendez-vous au patient.",
                       "success")
             else:
-                flash("Créneau annulé.", "success")
-            return redirect(url_for("doctors.slots_page"))
+                flash("Créneau supprimé.", "success")
+            return redirect(_week_url(to_paris(slot.start_dt).date()))
     return render_template("doctors/cancel_slot.html", slot=slot, form=form,
-                           booked=slot.status in ("booked", "held"))
+                           booked=slot.status in ("booked", "held"),
+                           pattern=slot.pattern if slot.pattern and slot.pattern.removed_dt is None else None,
+                           describe=slot_patterns.describe, week_url=_week_url(to_paris(slot.start_dt).date()))
 
 
 # --- practice -----------------------------------------------------------------------
