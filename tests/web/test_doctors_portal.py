@@ -447,13 +447,18 @@ def test_the_week_view_shows_monday_to_sunday_with_states_in_words(client, db, f
     assert "Semaine inconnue" in wrong and "Semaine du lundi 23 novembre 2026" in wrong
 
 
-def test_a_gp_edits_a_weekly_pattern_as_a_whole_and_keeps_booked_slots(client, db, factory, world):
-    territory, _, doctor_a, _, user_a, _ = world
-    created = slot_patterns.add_weekly(db, doctor_a, weekdays=[2], start=time(9, 0), minutes=30, count=2,
+def wednesdays_with_one_booked(db, factory, doctor, count):
+    """Every Wednesday at 9:00 until 30 December; the slot of 2 December at 9:00 is booked."""
+    created = slot_patterns.add_weekly(db, doctor, weekdays=[2], start=time(9, 0), minutes=30, count=count,
                                        until=date(2026, 12, 30), now=NOW)
-    pattern = created[0].pattern
-    slots.book(db, created[2].id, factory.request(kind="snp", patient=factory.patient(territory=territory)),
-               now=NOW)
+    request = factory.request(kind="snp", patient=factory.patient(territory=doctor.territory))
+    slots.book(db, created[count].id, request, now=NOW)
+    return created, created[0].pattern
+
+
+def test_a_gp_edits_a_weekly_pattern_as_a_whole_and_keeps_booked_slots(client, db, factory, world):
+    _, _, doctor_a, _, user_a, _ = world
+    created, pattern = wednesdays_with_one_booked(db, factory, doctor_a, count=2)
     login(client, user_a)
     url = f"/medecin/creneaux/series/{pattern.id}/modifier"
     form = client.get(url).get_data(as_text=True)
@@ -472,12 +477,8 @@ def test_a_gp_edits_a_weekly_pattern_as_a_whole_and_keeps_booked_slots(client, d
 
 
 def test_a_gp_removes_a_weekly_pattern_after_seeing_what_will_happen(client, db, factory, world):
-    territory, _, doctor_a, _, user_a, _ = world
-    created = slot_patterns.add_weekly(db, doctor_a, weekdays=[2], start=time(9, 0), minutes=30, count=1,
-                                       until=date(2026, 12, 30), now=NOW)
-    pattern = created[0].pattern
-    slots.book(db, created[1].id, factory.request(kind="snp", patient=factory.patient(territory=territory)),
-               now=NOW)
+    _, _, doctor_a, _, user_a, _ = world
+    created, pattern = wednesdays_with_one_booked(db, factory, doctor_a, count=1)
     login(client, user_a)
     url = f"/medecin/creneaux/series/{pattern.id}/supprimer"
     page = text(client.get(url))

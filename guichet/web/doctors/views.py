@@ -398,21 +398,22 @@ def add_weekly() -> ResponseReturnValue:
     return redirect(_week_url(to_paris(created[0].start_dt).date()))
 
 
-def _live_pattern(pattern_id: int) -> SlotPattern:
+def _live_pattern(pattern_id: int) -> SlotPattern | None:
+    """The GP's own pattern (else an audited 404); None, with a message, once it is removed."""
     pattern = load_owned(SlotPattern, pattern_id)
     if pattern.removed_dt is not None:
         flash("Cette série a déjà été supprimée.", "error")
+        return None
     return pattern
 
 
 @bp.route("/creneaux/series/<int:pattern_id>/modifier", methods=["GET", "POST"])
 @doctor_required
 def edit_pattern(pattern_id: int) -> ResponseReturnValue:
-    db = get_session()
+    db, now = get_session(), request_now()
     pattern = _live_pattern(pattern_id)
-    if pattern.removed_dt is not None:
+    if pattern is None:
         return redirect(url_for("doctors.slots_page"))
-    now = request_now()
     form = WeeklySlotsForm()
     _, kept = slot_patterns.removal_preview(db, pattern, now=now)
     page: dict[str, Any] = {
@@ -443,11 +444,10 @@ def edit_pattern(pattern_id: int) -> ResponseReturnValue:
 @bp.route("/creneaux/series/<int:pattern_id>/supprimer", methods=["GET", "POST"])
 @doctor_required
 def remove_pattern(pattern_id: int) -> ResponseReturnValue:
-    db = get_session()
+    db, now = get_session(), request_now()
     pattern = _live_pattern(pattern_id)
-    if pattern.removed_dt is not None:
+    if pattern is None:
         return redirect(url_for("doctors.slots_page"))
-    now = request_now()
     if request.method == "GET" or not ButtonForm().validate_on_submit():
         free, kept = slot_patterns.removal_preview(db, pattern, now=now)
         return render_template("doctors/remove_pattern.html", pattern=pattern, free=free, kept=kept,
