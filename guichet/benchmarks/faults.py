@@ -111,7 +111,7 @@ def submissions(sessions: sessionmaker[Session], cluster: PrivateCluster, *, pat
                 intake.submit_mt_request(db, data, channel="web", now=NOW, base_url="http://guichet.test")
                 db.commit()
             except intake.DuplicateRequest:
-                db.commit()  # the page shows "already received" and re-sends the link
+                db.commit()  # the same page as a new request; the link goes to the contact on file
             except DBAPIError:
                 with lock:
                     failures["database"] += 1

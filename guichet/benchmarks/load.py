@@ -175,7 +175,7 @@ def _submission(session: requests.Session, base: str, index: int) -> requests.Re
     started = time.perf_counter()
     response = session.post(f"{base}/demande/medecin-traitant", data=data, allow_redirects=False, timeout=60)
     response.elapsed = timedelta(seconds=time.perf_counter() - started)
-    response.ok_status = 302  # type: ignore[attr-defined]
+    response.ok_status = 303  # type: ignore[attr-defined]  # to the page after the request
     response.person = data["birth_name"]  # type: ignore[attr-defined]
     return response
 
