@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from guichet import paging
 from guichet.assignment import proposals
 from guichet.assignment.priority import FLAG_LABELS
 from guichet.assignment.problems import request_flags
@@ -55,26 +55,9 @@ def review_data(db: Session, run: MatchingRun) -> dict[str, Any]:
             "pending": sum(1 for p in rows if p.status == "proposed")}
 
 
-@dataclass
-class Paged:
-    """One page of an in-memory list (a run's proposals: a few hundred at most)."""
-
-    rows: list[Any]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
-def paginate(rows: list[Any], page: int, per_page: int | None = None) -> Paged:
-    """The page of `rows` (1-based, clamped to the existing pages)."""
-    per_page = per_page or REVIEW_PER_PAGE
-    pages = max(1, -(-len(rows) // per_page))
-    page = min(max(1, page), pages)
-    return Paged(rows[(page - 1) * per_page: page * per_page], len(rows), page, per_page)
+def paginate(rows: list[Any], page: int, per_page: int | None = None) -> paging.Paged:
+    """The page of a run's `rows` (1-based, clamped to the existing pages)."""
+    return paging.paginate(rows, page, per_page or REVIEW_PER_PAGE)
 
 
 def patient_summary(request: PatientRequest, now: datetime) -> dict[str, Any]:

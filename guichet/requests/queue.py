@@ -15,6 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from guichet.assignment.priority import FLAG_LABELS, HOSPITAL_DISCHARGE_WINDOW, is_reason
 from guichet.models import Commune, FollowUp, Patient, PatientRequest, Proposal
+from guichet.paging import page_number
 from guichet.requests import identity
 from guichet.timeutil import PARIS, as_utc, paris_today
 from guichet.vocabulary import CHANNEL_LABELS, KIND_LABELS
@@ -74,8 +75,7 @@ class Filters:
         f.q = (args.get("q") or "").strip()[:100]
         sort = args.get("sort", "priority")
         f.sort = sort if sort in SORTS else "priority"
-        page = args.get("page", "1")
-        f.page = max(1, int(page)) if page.isdigit() and len(page) < 7 else 1
+        f.page = page_number(args.get("page"))
         return f
 
     def as_args(self, **changes: Any) -> dict[str, Any]:
@@ -232,6 +232,15 @@ def _searched_page(db: Session, territory_id: int, filters: Filters, now: dateti
         page_no = max(1, -(-_count(db, territory_id, filters, now) // per_page))
         found = page_of(page_no)
     return [row[0] for row in found], int(found[0][1]) if found else 0, page_no
+
+
+def request_ids(db: Session, territory_id: int, filters: Filters, *, now: datetime) -> list[int]:
+    """Ids of every request of the territory matching the filters, in the filters' order.
+
+    For a list that ranks its rows itself (the waiting list): the same filters, the same
+    rules (priority reasons, waiting time, the folded name search) as the request list.
+    """
+    return list(db.scalars(_ids_query(territory_id, filters, now, [PatientRequest.id])))
 
 
 def list_requests(db: Session, territory_id: int, filters: Filters, *, now: datetime,

@@ -15,12 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from guichet.assignment import arbitration, review, runs, waiting_list
+from guichet import paging
+from guichet.assignment import arbitration, proposals, review, runs, waiting_list
 from guichet.assignment import runs as run_service
 from guichet.assignment.priority import FLAG_LABELS
 from guichet.models import MatchingRun, PatientRequest, Proposal
+from guichet.requests import queue
 from guichet.timeutil import to_paris
-from guichet.web.access import current_territory, current_user_record, load_owned, record_audit
+from guichet.web.access import audit_list, current_territory, current_user_record, load_owned, record_audit
 from guichet.web.forms import ButtonForm
 from guichet.web.security import staff_required
 from guichet.web.session import get_session, request_now
@@ -107,7 +109,7 @@ def matching_review(run_id: int) -> ResponseReturnValue:
     territory = current_territory()
     run = load_owned(MatchingRun, run_id)
     data = review.review_data(db, run)
-    paged = review.paginate(data.pop("proposals"), request.args.get("page", 1, type=int) or 1)
+    paged = review.paginate(data.pop("proposals"), paging.page_number(request.args.get("page")))
     now = request_now()
     record_audit("matching.review", object_type="matching_run", object_id=run.id,
                  requests=[p.request_id for p in paged.rows])
@@ -250,10 +252,14 @@ def waiting_home() -> ResponseReturnValue:
     db = get_session()
     territory = current_territory()
     now = request_now()
-    items = waiting_list.entries(db, territory, now=now)
-    record_audit("waiting_list.view", object_type="territory", object_id=territory.id, count=len(items))
-    db.commit()
-    return render_template("staff/waiting_list.html", items=items, now=now)
+    filters = waiting_list.Filters.from_args(request.args)
+    items = waiting_list.filtered(db, territory, filters, now=now)
+    page = waiting_list.page_of(items, filters)
+    audit_list("waiting_list.view", (e.request.id for e in page.rows), object_type="territory",
+               object_id=territory.id, filters=filters.audit_codes(), page=page.page, count=page.total)
+    return render_template("staff/waiting_list.html", page=page, filters=filters, now=now,
+                           waiting=waiting_list, queue=queue, needs=proposals.needs_of,
+                           communes=queue.territory_communes(db, territory.id))
 
 
 @bp.get("/liste-attente/export.csv")
@@ -262,11 +268,11 @@ def waiting_export() -> ResponseReturnValue:
     db = get_session()
     territory = current_territory()
     now = request_now()
-    items = waiting_list.entries(db, territory, now=now)
-    record_audit("waiting_list.export", object_type="territory", object_id=territory.id, count=len(items))
-    db.commit()
+    filters = waiting_list.Filters.from_args(request.args)
+    items = waiting_list.filtered(db, territory, filters, now=now)
+    # exporting is a read of every listed request: the ids and the filters' codes are audited
+    audit_list("waiting_list.export", (e.request.id for e in items), object_type="territory",
+               object_id=territory.id, filters=filters.audit_codes(), count=len(items))
     body = "".join(waiting_list.csv_lines(items))
     return Response(body, mimetype="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="liste-attente-{to_paris(now):%Y%m%d}.csv"'})
-
-

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from guichet import vocabulary
+from guichet import paging, vocabulary
 from guichet.doctors import directory, practitioners
 from guichet.models import Doctor, Territory
 from guichet.web.access import current_territory, current_user_record, load_owned
@@ -16,6 +16,9 @@ from guichet.web.security import staff_required
 from guichet.web.session import get_session, request_now
 from guichet.web.staff.blueprint import bp
 from guichet.web.staff.doctors.forms import DoctorRegistrationForm
+
+#: GPs per page of the list (a CPTS has 30 to 150)
+PER_PAGE = 50
 
 
 @bp.get("/medecins")
@@ -35,8 +38,10 @@ def doctor_list() -> ResponseReturnValue:
         if (availability == "places" and not has_places) or (availability == "aucune" and current is not None):
             continue
         rows.append((doctor, practitioners.account_state(doctor), current, summary))
-    return render_template("staff/doctors.html", rows=rows, territory=territory, q=q, availability=availability,
-                           total=len(doctors))
+    page = paging.paginate(rows, paging.page_number(request.args.get("page")), PER_PAGE)
+    args = {k: v for k, v in (("q", q), ("disponibilite", availability)) if v}
+    return render_template("staff/doctors.html", page=page, args=args, territory=territory, q=q,
+                           availability=availability, total=len(doctors))
 
 
 @bp.route("/medecins/nouveau", methods=["GET", "POST"])

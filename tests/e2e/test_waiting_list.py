@@ -1,0 +1,110 @@
+"""A coordinator filters the waiting list and pages through it, in a real browser on the demo territory."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from guichet.clock import FrozenClock
+from guichet.db import make_engine
+from guichet.demo import ADMIN_EMAIL, DEMO_PASSWORD, load_demo
+from guichet.models import Patient, PatientRequest
+from guichet.requests.identity import fold_name
+from tests.conftest import NOW
+from tests.e2e.conftest import CHROMIUM, axe_violations, horizontal_overflow, login, overflowing_elements, serve
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
+]
+
+
+@pytest.fixture(scope="module")
+def demo(clone_database: Callable[[str], str]) -> Iterator[tuple[str, str]]:
+    from guichet.web import create_app
+
+    url = clone_database("waiting_list")
+    engine = make_engine(url)
+    with Session(engine) as db, db.begin():
+        load_demo(db, now=NOW)
+    engine.dispose()
+    app = create_app(clock=FrozenClock(NOW), overrides={
+        "TESTING": False, "DATABASE_URL": url, "SECRET_KEY": "waiting-list-secret", "WTF_CSRF_ENABLED": True})
+    with serve(app) as base:
+        yield base, url
+
+
+def _references(page: Any) -> list[str]:
+    return re.findall(r"MT-\d{4}-\d+", page.locator("table tbody").inner_text())
+
+
+def _fits_and_passes_axe(page: Any) -> None:
+    assert horizontal_overflow(page) == 0, overflowing_elements(page)
+    count, report = axe_violations(page)
+    assert count == 0, report
+
+
+def test_a_coordinator_filters_the_waiting_list_and_pages_through_it(browser: Any, demo: tuple[str, str]) -> None:
+    base, url = demo
+    engine = make_engine(url)
+    with Session(engine) as db:
+        waiting = select(PatientRequest).join(Patient).where(PatientRequest.status == "waiting",
+                                                             PatientRequest.kind == "mt")
+        total = db.scalar(select(func.count()).select_from(waiting.subquery()))
+        ines = [r.reference for r in db.scalars(waiting) if "ines" in fold_name(r.patient.first_names)]
+    engine.dispose()
+    assert total > 100 and ines
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        login(page, base, ADMIN_EMAIL, DEMO_PASSWORD)
+        page.goto(f"{base}/coordination/liste-attente")
+        assert f"{total} patients en attente" in page.inner_text("[role=status]")
+        first_page = _references(page)
+        assert len(first_page) == 50
+
+        # waiting more than 30 days: several pages, and the filter stays on every page
+        page.get_by_label("En attente depuis").select_option(label="plus de 30 jours")
+        page.get_by_role("button", name="Afficher").click()
+        page.wait_for_load_state()
+        found = int(re.search(r"(\d+) patients en attente correspondent", page.inner_text("[role=status]")).group(1))
+        assert 50 < found < total
+        page.get_by_role("navigation", name="Pages").get_by_role("link", name="Page 2", exact=True).click()
+        page.wait_for_load_state()
+        assert "waited=30" in page.url and "page=2" in page.url
+        assert page.get_by_label("En attente depuis").input_value() == "30"
+        assert page.get_by_role("navigation", name="Pages").get_by_text("Page 2 sur").is_visible()
+        second = _references(page)
+        assert second and not set(second) & set(_references_of(page, f"{base}/coordination/liste-attente?waited=30"))
+        _fits_and_passes_axe(page)
+
+        # a name typed without its accent finds it; the CSV link keeps the search
+        page.goto(f"{base}/coordination/liste-attente")
+        page.get_by_label("Nom, prénom ou référence").fill("INES")
+        page.get_by_role("button", name="Afficher").click()
+        page.wait_for_load_state()
+        assert sorted(_references(page)) == sorted(ines)
+        export = page.get_by_role("link", name=re.compile("Télécharger ces patients"))
+        assert "q=INES" in (export.get_attribute("href") or "")
+        _fits_and_passes_axe(page)
+
+        # nothing found: said in a sentence
+        page.get_by_label("Nom, prénom ou référence").fill("zzz")
+        page.get_by_role("button", name="Afficher").click()
+        page.wait_for_load_state()
+        assert page.get_by_text("Aucun patient en attente ne correspond à ces critères.").is_visible()
+    finally:
+        context.close()
+
+
+def _references_of(page: Any, address: str) -> list[str]:
+    """The references of another page of the list, read without leaving the current one."""
+    html = page.request.get(address).text()
+    return re.findall(r">(MT-\d{4}-\d+)</a>", html)
