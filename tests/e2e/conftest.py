@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
@@ -31,6 +31,30 @@ def serve(app: Flask) -> Iterator[str]:
         server.shutdown()
         thread.join(timeout=5)
         app.extensions["guichet"]["engine"].dispose()
+
+
+@contextmanager
+def demo_server(clone_database: Callable[[str], str], label: str, **overrides: Any) -> Iterator[tuple[str, str]]:
+    """The demo territory in a database of its own, served by the real application (CSRF on, clock
+    frozen at the tests' NOW); yields (base URL, database URL)."""
+    from sqlalchemy.orm import Session
+
+    from guichet.clock import FrozenClock
+    from guichet.db import make_engine
+    from guichet.demo import load_demo
+    from guichet.web import create_app
+    from tests.conftest import NOW
+
+    url = clone_database(label)
+    engine = make_engine(url)
+    with Session(engine) as db, db.begin():
+        load_demo(db, now=NOW)
+    engine.dispose()
+    app = create_app(clock=FrozenClock(NOW), overrides={
+        "TESTING": False, "DATABASE_URL": url, "SECRET_KEY": f"{label}-secret", "WTF_CSRF_ENABLED": True,
+        **overrides})
+    with serve(app) as base:
+        yield base, url
 
 
 @pytest.fixture(scope="module")

@@ -16,13 +16,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from guichet.clock import FrozenClock
 from guichet.db import make_engine
-from guichet.demo import ADMIN_EMAIL, DEMO_PASSWORD, load_demo
+from guichet.demo import ADMIN_EMAIL, DEMO_PASSWORD
 from guichet.doctors import capacity
 from guichet.models import Doctor, PatientRequest, Proposal
 from tests.conftest import NOW
-from tests.e2e.conftest import CHROMIUM, Mailbox, login, serve
+from tests.e2e.conftest import CHROMIUM, Mailbox, demo_server, login
 from tests.e2e.test_accessibility import fill_mt_request
 
 pytestmark = [
@@ -34,18 +33,9 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def demo(clone_database: Callable[[str], str]) -> Iterator[tuple[str, str]]:
-    from guichet.web import create_app
-
-    url = clone_database("journeys")
-    engine = make_engine(url)
-    with Session(engine) as db, db.begin():
-        load_demo(db, now=NOW)
-    engine.dispose()
-    app = create_app(clock=FrozenClock(NOW), overrides={
-        "TESTING": False, "DATABASE_URL": url, "SECRET_KEY": "journeys-secret", "WTF_CSRF_ENABLED": True,
-        "RATE_LIMIT_SUBMISSIONS_PER_HOUR": 1000, "RATE_LIMIT_TRACKING_PER_HOUR": 1000})
-    with serve(app) as base:
-        yield base, url
+    with demo_server(clone_database, "journeys", RATE_LIMIT_SUBMISSIONS_PER_HOUR=1000,
+                     RATE_LIMIT_TRACKING_PER_HOUR=1000) as served:
+        yield served
 
 
 def expect(locator: Any) -> Any:

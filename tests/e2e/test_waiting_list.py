@@ -11,13 +11,18 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from guichet.clock import FrozenClock
 from guichet.db import make_engine
-from guichet.demo import ADMIN_EMAIL, DEMO_PASSWORD, load_demo
+from guichet.demo import ADMIN_EMAIL, DEMO_PASSWORD
 from guichet.models import Patient, PatientRequest
 from guichet.requests.identity import fold_name
-from tests.conftest import NOW
-from tests.e2e.conftest import CHROMIUM, axe_violations, horizontal_overflow, login, overflowing_elements, serve
+from tests.e2e.conftest import (
+    CHROMIUM,
+    axe_violations,
+    demo_server,
+    horizontal_overflow,
+    login,
+    overflowing_elements,
+)
 
 pytestmark = [
     pytest.mark.slow,
@@ -28,17 +33,8 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def demo(clone_database: Callable[[str], str]) -> Iterator[tuple[str, str]]:
-    from guichet.web import create_app
-
-    url = clone_database("waiting_list")
-    engine = make_engine(url)
-    with Session(engine) as db, db.begin():
-        load_demo(db, now=NOW)
-    engine.dispose()
-    app = create_app(clock=FrozenClock(NOW), overrides={
-        "TESTING": False, "DATABASE_URL": url, "SECRET_KEY": "waiting-list-secret", "WTF_CSRF_ENABLED": True})
-    with serve(app) as base:
-        yield base, url
+    with demo_server(clone_database, "waiting_list") as served:
+        yield served
 
 
 def _references(page: Any) -> list[str]:
