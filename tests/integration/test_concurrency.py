@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from guichet.assignment import arbitration, proposals
 from guichet.db import make_engine
 from guichet.doctors import slots
-from guichet.models import CapacityDeclaration, Proposal, Slot, Territory, User
+from guichet.models import CapacityDeclaration, Proposal, Slot, SlotPattern, Territory, User
 from tests.conftest import NOW
 from tests.factories import Factory
 
@@ -314,3 +314,51 @@ def test_two_coordinators_booking_one_request_into_two_slots_get_a_clear_refusal
     assert sum(isinstance(r, Slot) for r in results) == 1, results
     refused = next(r for r in results if not isinstance(r, Slot))
     assert isinstance(refused, snp_board.BoardError), refused
+
+
+# --- a GP removing a weekly pattern while a coordinator books one of its slots -------------------
+
+
+@pytest.mark.parametrize("first", ["booking", "removal"])
+def test_a_slot_booked_while_its_pattern_is_removed_is_never_deleted(pg_sessions, first):
+    from datetime import date
+    from datetime import time as clock_time
+
+    from guichet.doctors import slot_patterns
+    from guichet.models import PatientRequest
+
+    with pg_sessions.begin() as db:
+        f = Factory(db, now=NOW)
+        territory = f.territory()
+        doctor = f.doctor(territory=territory)
+        created = slot_patterns.add_weekly(db, doctor, weekdays=[2], start=clock_time(9, 0), minutes=20, count=2,
+                                           until=date(2026, 12, 30), now=NOW)
+        pattern_id, slot_id = created[0].pattern_id, created[3].id
+        request_id = f.request(kind="snp", patient=f.patient(territory=territory)).id
+
+    def book(db: Session) -> object:
+        if first == "removal":
+            time.sleep(0.05)  # the removal's DELETE holds the rows: the booking waits for its commit
+        return slots.book(db, slot_id, db.get(PatientRequest, request_id), now=NOW)
+
+    def remove(db: Session) -> object:
+        if first == "booking":
+            time.sleep(0.05)  # the booking's UPDATE holds the row: the DELETE waits, then skips it
+        return slot_patterns.remove_pattern(db, db.get(SlotPattern, pattern_id), now=NOW)
+
+    booked, removal = race(pg_sessions, book, remove)
+    assert isinstance(removal, slot_patterns.PatternChange), removal
+    with pg_sessions() as db:
+        slot = db.get(Slot, slot_id)
+        request = db.get(PatientRequest, request_id)
+        left = db.scalars(select(Slot.status).where(Slot.pattern_id == pattern_id)).all()
+        if first == "booking":
+            assert isinstance(booked, Slot), booked
+            # the booked slot outlived the removal of its pattern, with its patient
+            assert slot is not None and slot.status == "booked" and request.status == "booked"
+            assert removal.removed == 11 and [s.id for s in removal.kept] == [slot_id]
+            assert left == ["booked"]
+        else:
+            assert isinstance(booked, slots.SlotUnavailable), booked
+            assert slot is None and request.status == "waiting"
+            assert removal.removed == 12 and left == []
