@@ -352,13 +352,13 @@ def _with_requests(db: Session, rows: list[Slot]) -> list[SlotRow]:
     return [SlotRow(slot=s, request=requests.get(s.request_id) if s.request_id else None) for s in rows]
 
 
-def upcoming(db: Session, doctor_id: int, *, now: datetime) -> list[SlotRow]:
-    """The GP's slots that have not ended yet, free or taken, in time order."""
-    rows = db.scalars(
-        select(Slot).where(Slot.doctor_id == doctor_id, Slot.status.in_(LIVE), Slot.end_dt > now)
-        .order_by(Slot.start_dt, Slot.id)
-    ).all()
-    return _with_requests(db, list(rows))
+#: the three states a GP reads on a slot, in words (a past free slot stays "libre")
+STATE_LABELS = {"free": "libre", "booked": "réservé", "cancelled": "annulé"}
+
+
+def slot_state(slot: Slot) -> str:
+    """free, booked or cancelled: a slot held for a request counts as booked, a released one as free."""
+    return {"held": "booked", "released": "free"}.get(slot.status, slot.status)
 
 
 @dataclass(frozen=True)

@@ -112,15 +112,15 @@ def test_a_one_off_slot_in_the_past_is_refused(db, doctor, now):
         slot_patterns.add_one_off(db, doctor, day=date(2026, 11, 24), start=time(9, 0), minutes=20, now=now)
 
 
-def test_upcoming_shows_booked_slots_with_their_request(db, factory, doctor, now):
+def test_the_week_shows_booked_slots_with_their_request(db, factory, doctor, now):
     [free, taken] = slot_patterns.add_one_off(db, doctor, day=date(2026, 11, 24), start=time(15, 0), minutes=20,
                                               count=2, now=now)
     request = factory.request(kind="snp", patient=factory.patient(territory=doctor.territory), snp_category="fever")
     slots.book(db, taken.id, request, now=now)
-    rows = slot_patterns.upcoming(db, doctor.id, now=now)
-    assert [(r.slot, r.request) for r in rows] == [(free, None), (taken, request)]
+    tuesday = slot_patterns.week(db, doctor.id, date(2026, 11, 23))[1]
+    assert [(r.slot, r.request) for r in tuesday.rows] == [(free, None), (taken, request)]
+    assert [slot_patterns.slot_state(r.slot) for r in tuesday.rows] == ["free", "booked"]
     assert slot_patterns.category_label(request) != ""
-    assert slot_patterns.upcoming(db, doctor.id, now=now + timedelta(days=1)) == []
 
 
 def test_cancelling_a_booked_slot_needs_a_reason_and_alerts_the_coordinators(db, factory, doctor, now):

@@ -286,18 +286,14 @@ def _week_page(monday: date | None, week_error: str = "") -> ResponseReturnValue
         today=paris_today(now), week_error=week_error, iso_week=slot_patterns.iso_week,
         patterns=slot_patterns.patterns_of(db, doctor.id, now=now), timedelta=timedelta,
         age_group=lambda r: proposals.age_group(r, now), category=slot_patterns.category_label,
-        counts={state: sum(1 for r in rows if _state(r.slot.status) == state) for state in ("free", "booked",
-                                                                                             "cancelled")},
+        state_of=slot_patterns.slot_state, state_labels=slot_patterns.STATE_LABELS,
+        counts={state: sum(1 for r in rows if slot_patterns.slot_state(r.slot) == state)
+                for state in slot_patterns.STATE_LABELS},
     )
 
 
 def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
-
-
-def _state(status: str) -> str:
-    """The three states the GP reads: libre, réservé, annulé (a past free slot stays "free")."""
-    return {"held": "booked", "released": "free"}.get(status, status)
 
 
 def _week_url(day: date) -> str:
