@@ -78,6 +78,19 @@ def _secret_key(settings: dict[str, Any]) -> str:
     return key_file.read_text().strip()
 
 
+def _production_default(settings: dict[str, Any], key: str) -> bool:
+    """A switch that is on in production and off elsewhere, unless set explicitly."""
+    value = settings.get(key, "")
+    if isinstance(value, bool):
+        return value
+    if str(value).strip() == "":
+        return settings.get("ENV") == "production"
+    try:
+        return bool(_coerce(str(value), True))
+    except ValueError as exc:
+        raise SettingsError(f"{ENV_PREFIX}{key} : valeur invalide ({exc}).") from exc
+
+
 def load_settings(
     overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None
 ) -> dict[str, Any]:
@@ -105,6 +118,7 @@ def load_settings(
         except ValueError as exc:
             raise SettingsError(f"{name} : valeur invalide ({exc}).") from exc
     settings.update(overrides or {})
+    settings["REQUIRE_2FA_ADMINS"] = _production_default(settings, "REQUIRE_2FA_ADMINS")
     settings["DATABASE_URL"] = check_database_url(str(settings["DATABASE_URL"]))
     settings["SECRET_KEY"] = _secret_key(settings)
     return settings

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from guichet.accounts import audit, users
+from guichet.accounts import audit, two_factor, users
 from guichet.models import Role, Territory, User
 
 #: roles an admin may give from the console (GP accounts come with their Doctor record)
@@ -89,3 +89,16 @@ def set_active(db: Session, user: User, active: bool, *, now: datetime, by: User
     audit.record(db, "user.activate" if active else "user.deactivate", now=now, user_id=by.id,
                  object_type="user", object_id=user.id, territory_id=user.territory_id)
     db.flush()
+
+
+def reset_two_factor(db: Session, user: User, *, now: datetime, by: User, ip: str | None = None) -> None:
+    """Remove someone's second factor (a lost phone); audited, their sessions end.
+
+    Raises UserAdminError for one's own account (disable it from one's own page, with a code)
+    or an account without a second factor.
+    """
+    if user.id == by.id:
+        raise UserAdminError("Pour votre propre compte, passez par la page « Double authentification ».")
+    if not user.has_second_factor:
+        raise UserAdminError("Ce compte n'a pas de double authentification activée : rien à réinitialiser.")
+    two_factor.reset_by_admin(db, user, by=by, now=now, ip=ip)

@@ -7,6 +7,7 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -191,20 +192,41 @@ def authenticate(
         audit.record(db, "login_throttled", now=now, user_id=user.id if user else None, ip=ip)
         raise LoginThrottled(wait)
     if user is None or not usable or not matches:
-        failures = throttling.record_failure(db, email, ip, now=now, max_delay=max_delay)
         cause = "unknown_email" if user is None else ("inactive" if not user.is_active else "password")
-        audit.record(db, "login_failed", now=now, user_id=user.id if user else None, ip=ip, cause=cause)
-        if user is not None and user.is_active and failures == notice_after:
-            _notify_failures(db, user, failures, now=now)
-        db.flush()
+        count_failure(db, email, user, now=now, ip=ip, max_delay=max_delay, notice_after=notice_after, cause=cause)
         raise LoginFailed(LOGIN_FAILED_MESSAGE)
-    throttling.record_success(db, email, ip)
-    user.last_login_dt = now
     if _hasher.check_needs_rehash(user.password_hash or ""):
         user.password_hash = hash_password(password)
-    audit.record(db, "login", now=now, user_id=user.id, ip=ip)
-    db.flush()
+    if user.has_second_factor:
+        # the password is right, the code is still to come (guichet.accounts.two_factor): the
+        # failure counts stay until then, or a known password would reset the code's delays
+        audit.record(db, "login.password", now=now, user_id=user.id, ip=ip)
+        db.flush()
+        return user
+    finish_login(db, user, now=now, ip=ip)
     return user
+
+
+def finish_login(db: Session, user: User, *, now: datetime, ip: str | None, second_factor: str | None = None) -> None:
+    """Count a sign-in as done: this person's failure counts start again, audit row."""
+    throttling.record_success(db, user.email, ip)
+    user.last_login_dt = now
+    detail: dict[str, Any] = {"second_factor": second_factor} if second_factor else {}
+    audit.record(db, "login", now=now, user_id=user.id, ip=ip, **detail)
+    db.flush()
+
+
+def count_failure(db: Session, email: str, user: User | None, *, now: datetime, ip: str | None,
+                  max_delay: timedelta, notice_after: int, cause: str) -> None:
+    """Count one failed sign-in step (password or code).
+
+    Growing delays, an audit row, and the owner told after `notice_after` failures in a row.
+    """
+    failures = throttling.record_failure(db, email, ip, now=now, max_delay=max_delay)
+    audit.record(db, "login_failed", now=now, user_id=user.id if user else None, ip=ip, cause=cause)
+    if user is not None and user.is_active and failures == notice_after:
+        _notify_failures(db, user, failures, now=now)
+    db.flush()
 
 
 @functools.cache

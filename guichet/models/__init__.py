@@ -1,6 +1,6 @@
 """SQLAlchemy models; importing this package registers every table on Base.metadata."""
 
-from guichet.models.accounts import AuditEvent, LoginThrottle, Role, User, UserToken
+from guichet.models.accounts import AuditEvent, LoginThrottle, RecoveryCode, Role, User, UserToken
 from guichet.models.directory import RppsEntry
 from guichet.models.doctors import CapacityDeclaration, Doctor, Slot, SlotPattern, SlotStatus
 from guichet.models.geo import Commune, CommunePostalCode, Territory, territory_communes
@@ -49,6 +49,7 @@ __all__ = [
     "Proposal",
     "ProposalStatus",
     "PublishedWaitingList",
+    "RecoveryCode",
     "ReferenceCounter",
     "Referral",
     "RequestEvent",

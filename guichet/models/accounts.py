@@ -47,8 +47,12 @@ class User(Base):
     password_changed_dt: Mapped[datetime | None]
     #: changed at logout and password change: every session cookie issued before dies
     session_nonce: Mapped[str] = mapped_column(String(32), default="")
-    #: base32 TOTP secret when staff enabled two-step login
+    #: base32 TOTP secret (RFC 6238); set at the start of enrolment, in force once confirmed
     totp_secret: Mapped[str | None] = mapped_column(String(64))
+    #: when the first code confirmed the second factor (NULL: none, or enrolment not finished)
+    totp_enrolled_dt: Mapped[datetime | None]
+    #: the 30-second time step of the last accepted code: that code and earlier ones are refused
+    totp_last_step: Mapped[int | None]
     created_dt: Mapped[datetime]
 
     territory: Mapped[Territory | None] = relationship()
@@ -69,6 +73,11 @@ class User(Base):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+    @property
+    def has_second_factor(self) -> bool:
+        """Sign-in asks a code from an authenticator app after the password."""
+        return self.totp_enrolled_dt is not None and bool(self.totp_secret)
 
 
 class UserToken(Base):
@@ -91,6 +100,21 @@ class UserToken(Base):
     user: Mapped[User] = relationship()
 
     __table_args__ = (CheckConstraint("purpose IN ('reset', 'invitation')", name="purpose"),)
+
+
+class RecoveryCode(Base):
+    """A single-use code that replaces the authenticator app once (a lost or broken phone).
+
+    Only its SHA-256 is stored; the person sees the codes once, when they are made.
+    """
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_dt: Mapped[datetime | None]
+    created_dt: Mapped[datetime]
 
 
 class AuditEvent(Base):

@@ -44,3 +44,15 @@ def test_production_requires_a_secret_from_the_environment():
         load_settings(environ={"GUICHET_ENV": "production"})
     settings = load_settings(environ={"GUICHET_ENV": "production", "GUICHET_SECRET_KEY": "s" * 40})
     assert settings["SECRET_KEY"] == "s" * 40
+
+
+def test_admins_need_a_second_factor_in_production_only_unless_set():
+    production = {"GUICHET_ENV": "production", "GUICHET_SECRET_KEY": "s" * 40}
+    assert load_settings(environ=production)["REQUIRE_2FA_ADMINS"] is True
+    assert load_settings(environ={})["REQUIRE_2FA_ADMINS"] is False  # development and bin/demo stay simple
+    assert load_settings(environ={**production, "GUICHET_REQUIRE_2FA_ADMINS": "false"})["REQUIRE_2FA_ADMINS"] is False
+    assert load_settings(environ={"GUICHET_REQUIRE_2FA_ADMINS": "yes"})["REQUIRE_2FA_ADMINS"] is True
+    assert load_settings({"REQUIRE_2FA_ADMINS": True}, environ={})["REQUIRE_2FA_ADMINS"] is True
+    assert load_settings(environ={})["REQUIRE_2FA_STAFF"] is False
+    with pytest.raises(SettingsError, match="GUICHET_REQUIRE_2FA_ADMINS"):
+        load_settings(environ={"GUICHET_REQUIRE_2FA_ADMINS": "peut-être"})
