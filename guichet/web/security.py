@@ -8,10 +8,11 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, flash, g, redirect, request, session, url_for
+from flask import Flask, Response, abort, current_app, flash, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, current_user, login_user, logout_user
 
+from guichet.accounts import two_factor
 from guichet.models import Role, User
 from guichet.web.access import audit_denied
 from guichet.web.session import get_session, request_now
@@ -78,6 +79,45 @@ staff_required = role_required(Role.STAFF, Role.ADMIN)
 admin_required = role_required(Role.ADMIN)
 doctor_required = role_required(Role.DOCTOR)
 partner_required = role_required(Role.PARTNER)
+signed_in_required = role_required(Role.STAFF, Role.ADMIN, Role.DOCTOR, Role.PARTNER)
+
+#: minutes a password-checked sign-in may wait for its code; meanwhile the session grants nothing
+PENDING_LOGIN_MINUTES = 5
+#: blueprints an account that must enrol a second factor cannot use before it has
+SECOND_FACTOR_GATED = {"staff", "doctors", "partners"}
+
+
+def login_throttle_settings() -> dict[str, Any]:
+    """The login throttling's settings, for every step that checks a password or a code."""
+    cfg = current_app.config
+    return {"max_delay": timedelta(minutes=int(cfg["LOGIN_MAX_DELAY_MINUTES"])),
+            "notice_after": int(cfg["LOGIN_NOTICE_AFTER"])}
+
+
+def second_factor_required(user: User) -> bool:
+    cfg = current_app.config
+    return two_factor.is_required(user, require_admins=bool(cfg.get("REQUIRE_2FA_ADMINS")),
+                                  require_staff=bool(cfg.get("REQUIRE_2FA_STAFF")))
+
+
+def start_pending_login(user: User, next_url: str | None) -> None:
+    """The password is right and a code must follow: remember who, briefly, without signing in."""
+    session.clear()
+    session["pending_login"] = {"user_id": user.id, "nonce": user.session_nonce,
+                                "at": request_now().timestamp(), "next": next_url or ""}
+
+
+def pending_login() -> tuple[User, str] | None:
+    """(the account waiting for its code, where to go next), or None when there is none or it expired."""
+    data = session.get("pending_login")
+    if not isinstance(data, dict) or not str(data.get("user_id", "")).isdigit():
+        return None
+    if request_now().timestamp() - float(data.get("at") or 0) > PENDING_LOGIN_MINUTES * 60:
+        return None
+    user = get_session().get(User, int(data["user_id"]))
+    if user is None or not user.is_active or user.session_nonce != data.get("nonce") or not user.has_second_factor:
+        return None
+    return user, str(data.get("next") or "")
 
 
 def start_session(user: User) -> None:
@@ -142,6 +182,16 @@ def init_security(app: Flask) -> None:
                                     f"{int(lifetime.total_seconds() // 3600)} heures. Reconnectez-vous.")
         session["last_seen"] = now
         return None
+
+    @app.before_request
+    def _second_factor_gate() -> ResponseReturnValue | None:
+        # an account whose role requires a second factor reaches nothing but its enrolment
+        if request.blueprint not in SECOND_FACTOR_GATED or not current_user.is_authenticated:
+            return None
+        user = current_user.user
+        if user.has_second_factor or not second_factor_required(user):
+            return None
+        return redirect(url_for("auth.two_factor"))
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -38,6 +38,8 @@ NOT_PAGES = {
     "staff.annual_report_export": "CSV download",
     "staff.simulation_export": "CSV download",
     "metrics": "Prometheus text for monitoring, behind a token (tests/web/test_metrics.py)",
+    "auth.login_code": "reached only between the password and the code: axe and 1280 px checked by "
+                       "tests/e2e/test_two_factor.py",
 }
 
 
@@ -107,6 +109,7 @@ PAGES: dict[str, Page] = {
     "staff.letters_print_all": Page("admin"),
     "staff.sent_messages": Page("admin"),
     "staff.admin_users": Page("admin"),
+    "auth.two_factor": Page("admin"),
     "staff.admin_settings": Page("admin"),
     "staff.admin_invite": Page("admin"),
     "staff.admin_partners": Page("admin"),

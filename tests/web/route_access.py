@@ -13,6 +13,7 @@ PREFIX_AUDIENCE = [
     ("/coordination/", "staff"),
     ("/medecin/", "doctor"),
     ("/partenaire/", "partner"),
+    ("/compte/", "signed_in"),
     ("/api/", "public"),
     ("/", "public"),
 ]

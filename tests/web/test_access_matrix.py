@@ -112,7 +112,7 @@ def expected(audience, role, is_object):
         return "login"
     role_kind = role.removeprefix("other_")
     allowed_roles = {"staff": {"staff", "admin"}, "admin": {"admin"}, "doctor": {"doctor"},
-                     "partner": {"partner"}}[audience]
+                     "partner": {"partner"}, "signed_in": {"staff", "admin", "doctor", "partner"}}[audience]
     if role_kind not in allowed_roles:
         return {403}
     if role.startswith("other_") and is_object:

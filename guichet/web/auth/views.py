@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
 
-from guichet.accounts import audit, users
+from guichet.accounts import audit, two_factor, users
 from guichet.models import Role
 from guichet.web.access import current_user_record
 from guichet.web.auth.blueprint import bp
-from guichet.web.auth.forms import ForgotPasswordForm, LoginForm, SetPasswordForm
+from guichet.web.auth.forms import ForgotPasswordForm, LoginForm, SecondFactorForm, SetPasswordForm
 from guichet.web.links import external_url, safe_local_path
 from guichet.web.ratelimit import client_ip, limiter
-from guichet.web.security import start_session
+from guichet.web.security import (
+    PENDING_LOGIN_MINUTES,
+    login_throttle_settings,
+    pending_login,
+    second_factor_required,
+    start_pending_login,
+    start_session,
+)
 from guichet.web.session import get_session, request_now
 
 
@@ -34,26 +39,57 @@ def login() -> ResponseReturnValue:
         if not limiter().hit("login", 30, window=900):
             abort(429)
         db = get_session()
-        cfg = current_app.config
         try:
-            user = users.authenticate(
-                db,
-                form.email.data or "",
-                form.password.data or "",
-                now=request_now(),
-                ip=client_ip(),
-                max_delay=timedelta(minutes=int(cfg["LOGIN_MAX_DELAY_MINUTES"])),
-                notice_after=int(cfg["LOGIN_NOTICE_AFTER"]),
-            )
+            user = users.authenticate(db, form.email.data or "", form.password.data or "", now=request_now(),
+                                      ip=client_ip(), **login_throttle_settings())
         except users.AccountError as exc:  # LoginFailed, LoginThrottled
             db.commit()  # keep the failure count and the audit row
             form.password.errors = [str(exc)]
         else:
             db.commit()
             next_url = safe_local_path(request.args.get("next"))
+            if user.has_second_factor:
+                start_pending_login(user, next_url)
+                return redirect(url_for("auth.login_code"))
             start_session(user)
+            if second_factor_required(user):
+                return redirect(url_for("auth.two_factor"))
             return redirect(next_url or home_for(user.role))
     return render_template("auth/login.html", form=form)
+
+
+@bp.route("/connexion/code", methods=["GET", "POST"])
+def login_code() -> ResponseReturnValue:
+    """The second step of signing in: the code of the authenticator app, or a recovery code."""
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user.role))
+    pending = pending_login()
+    if pending is None:
+        if session.pop("pending_login", None) is not None:
+            flash(f"Le code n'a pas été saisi dans les {PENDING_LOGIN_MINUTES} minutes : reconnectez-vous.", "info")
+        return redirect(url_for("auth.login"))
+    user, next_url = pending
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        if not limiter().hit("login", 30, window=900):
+            abort(429)
+        db = get_session()
+        try:
+            method = two_factor.complete_login(db, user, form.code.data or "", now=request_now(), ip=client_ip(),
+                                               **login_throttle_settings())
+        except users.AccountError as exc:  # InvalidCode, LoginThrottled
+            db.commit()  # keep the failure count and the audit row
+            form.code.errors = [str(exc)]
+        else:
+            db.commit()
+            start_session(user)
+            if method == "recovery_code":
+                left = two_factor.remaining_recovery_codes(db, user)
+                flash(f"Connexion faite avec un code de secours, qui ne servira plus ; il vous en reste {left}. "
+                      "Si vous avez perdu votre téléphone, désactivez la double authentification puis activez-la "
+                      "avec le nouveau (page « Double authentification »).", "info")
+            return redirect(safe_local_path(next_url) or home_for(user.role))
+    return render_template("auth/login_code.html", form=form)
 
 
 @bp.post("/deconnexion")

@@ -7,12 +7,13 @@ from flask.typing import ResponseReturnValue
 
 from guichet.accounts import staff_admin, users
 from guichet.assignment.priority import DEFAULT_WEIGHTS
-from guichet.models import User
+from guichet.models import Doctor, User
 from guichet.territories import settings as territory_settings
 from guichet.territories.contact import CONTACT_SETTINGS
 from guichet.web.access import current_territory, current_territory_id, current_user_record, deny, load_owned
 from guichet.web.forms import ButtonForm
 from guichet.web.links import invitation_link
+from guichet.web.ratelimit import client_ip
 from guichet.web.security import admin_required
 from guichet.web.session import get_session, request_now
 from guichet.web.staff.admin.forms import InviteUserForm, SettingsForm
@@ -68,6 +69,9 @@ def _account_action(user_id: int, action: str) -> ResponseReturnValue:
             staff_admin.resend_invitation(db, user, current_territory(), now=now, link_for=invitation_link,
                                     by_id=current_user_record().id)
             message = f"Nouvelle invitation en cours d'envoi à {user.email}."
+        elif action == "reset_two_factor":
+            staff_admin.reset_two_factor(db, user, now=now, by=current_user_record(), ip=client_ip())
+            message = _reset_message(user.full_name)
         else:
             staff_admin.set_active(db, user, action == "activate", now=now, by=current_user_record())
             message = f"Le compte de {user.full_name} est " + (
@@ -97,6 +101,39 @@ def admin_activate(user_id: int) -> ResponseReturnValue:
 @admin_required
 def admin_reinvite(user_id: int) -> ResponseReturnValue:
     return _account_action(user_id, "reinvite")
+
+
+@bp.post("/admin/utilisateurs/<int:user_id>/double-authentification/reinitialiser")
+@admin_required
+def admin_reset_two_factor(user_id: int) -> ResponseReturnValue:
+    return _account_action(user_id, "reset_two_factor")
+
+
+def _reset_message(name: str) -> str:
+    return (f"La double authentification de {name} est réinitialisée et ses sessions sont fermées : à la "
+            "prochaine connexion, le mot de passe suffira, puis la double authentification pourra être activée "
+            "avec le nouveau téléphone.")
+
+
+@bp.post("/admin/medecins/<int:doctor_id>/double-authentification/reinitialiser")
+@admin_required
+def admin_reset_doctor_two_factor(doctor_id: int) -> ResponseReturnValue:
+    """A GP who lost their phone (and their recovery codes): the territory's admin resets it."""
+    doctor = load_owned(Doctor, doctor_id)
+    if ButtonForm().validate_on_submit():
+        db = get_session()
+        try:
+            if doctor.user is None:
+                raise staff_admin.UserAdminError("Ce médecin n'a pas encore de compte.")
+            staff_admin.reset_two_factor(db, doctor.user, now=request_now(), by=current_user_record(),
+                                         ip=client_ip())
+        except staff_admin.UserAdminError as exc:
+            db.rollback()
+            flash(str(exc), "error")
+        else:
+            db.commit()
+            flash(_reset_message(doctor.display_name), "success")
+    return redirect(url_for("staff.doctor_detail", doctor_id=doctor.id))
 
 
 @bp.route("/admin/reglages", methods=["GET", "POST"])
