@@ -7,7 +7,7 @@
 - recovery_codes: single-use codes for a lost phone, stored as SHA-256 only.
 
 Revision ID: wave3_16_totp
-Revises: wave2_18_reliability
+Revises: wave3_14_calendar
 Create Date: 2026-12-03
 """
 from collections.abc import Sequence
@@ -18,7 +18,7 @@ from alembic import op
 import guichet.db
 
 revision: str = "wave3_16_totp"
-down_revision: str | None = "wave2_18_reliability"
+down_revision: str | None = "wave3_14_calendar"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
