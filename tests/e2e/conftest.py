@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -57,6 +58,17 @@ def demo_server(clone_database: Callable[[str], str], label: str, **overrides: A
         yield base, url
 
 
+def _browser_environment() -> dict[str, str]:
+    """The environment of the browser: ours, without libfaketime.
+
+    CI runs the suite a second time with the machine's clock moved by libfaketime, which is
+    preloaded into every child process. Chromium under it stops loading pages (its real-time
+    and monotonic clocks disagree); the date checks are about our server, which keeps it.
+    """
+    return {name: value for name, value in os.environ.items()
+            if name != "LD_PRELOAD" and not name.startswith(("FAKETIME", "DONT_FAKE"))}
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
@@ -64,6 +76,7 @@ def browser() -> Iterator[Any]:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
+            env=_browser_environment(),
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"],
         )
