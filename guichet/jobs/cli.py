@@ -88,12 +88,15 @@ def run_scheduler() -> None:
         # systemd and containers stop with SIGTERM: no new run starts, a run in progress
         # finishes its own transaction before the process exits
         click.echo("Arrêt demandé : les tâches en cours se terminent, aucune autre ne démarre.")
-        scheduler.shutdown(wait=False)
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        else:  # stopped before it even started
+            raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, stop)
-    click.echo(f"Planificateur démarré ({len(registry.JOBS)} tâches, fuseau {registry.TIMEZONE}). "
-               "Arrêt : Ctrl-C ou SIGTERM.")
     try:
+        click.echo(f"Planificateur démarré ({len(registry.JOBS)} tâches, fuseau {registry.TIMEZONE}). "
+                   "Arrêt : Ctrl-C ou SIGTERM.")
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         pass

@@ -22,9 +22,11 @@ def fresh_url(tmp_path_factory):
 
 
 def flask(url, *args):
+    # no timeout= here: subprocess then polls with time.sleep, which libfaketime breaks in CI's
+    # shifted-date runs (EINVAL); pytest-timeout stops a command that hangs
     env = dict(os.environ, DATABASE_URL=url, GUICHET_SECRET_KEY="test")
     return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=PROJECT_ROOT,
-                          env=env, capture_output=True, text=True, timeout=300)
+                          env=env, capture_output=True, text=True)
 
 
 def test_init_db_load_demo_and_create_user_from_scratch(fresh_url):

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -42,7 +41,9 @@ def test_old_runs_are_purged_but_each_jobs_latest_is_kept(db, now):
 
 
 def _flask(database_url: str, *args: str, **popen: object) -> subprocess.Popen[str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "GUICHET_SMTP_PORT": "1"}
+    # waits below take no timeout (subprocess would poll with time.sleep, which libfaketime
+    # breaks in CI's shifted-date runs): pytest-timeout stops a command that hangs
+    env = {**os.environ, "DATABASE_URL": database_url, "GUICHET_SMTP_PORT": "1", "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)  # type: ignore[call-overload]
 
@@ -50,7 +51,7 @@ def _flask(database_url: str, *args: str, **popen: object) -> subprocess.Popen[s
 @pytest.mark.slow
 def test_run_once_on_an_unreachable_database_ends_with_one_french_line(tmp_path):
     url = "postgresql://postgres@127.0.0.1:1/nowhere"
-    out, err = _flask(url, "jobs", "run-once", "snp_housekeeping").communicate(timeout=60)
+    out, err = _flask(url, "jobs", "run-once", "snp_housekeeping").communicate()
     assert "La base de données est injoignable" in err, err
     assert "Traceback" not in err + out
 
@@ -58,8 +59,10 @@ def test_run_once_on_an_unreachable_database_ends_with_one_french_line(tmp_path)
 @pytest.mark.slow
 def test_the_scheduler_stops_cleanly_on_sigterm(clone_database):
     process = _flask(clone_database("sigterm"), "jobs", "run")
-    time.sleep(4)
+    assert process.stdout is not None
+    started = process.stdout.readline()  # the scheduler says it runs: now stop it as systemd would
+    assert "Planificateur démarré" in started, started
     process.send_signal(signal.SIGTERM)
-    out, err = process.communicate(timeout=30)
+    out, err = process.communicate()
     assert process.returncode == 0, err
     assert "Planificateur arrêté." in out and "Traceback" not in err
