@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from babel.dates import format_date
@@ -29,7 +30,10 @@ def _moment(value: Any) -> date | datetime | None:
     return value
 
 
+@lru_cache(maxsize=4096)
 def _day(value: date, *, weekday: bool) -> str:
+    # cached: a list page formats the same few hundred days again and again, and Babel's
+    # pattern formatting costs tens of microseconds a call
     # French writes the first day of a month as an ordinal: "1er décembre"
     day = "1er" if value.day == 1 else str(value.day)
     text = f"{day} {format_date(value, 'MMMM y', locale=LOCALE)}"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -25,6 +26,20 @@ def alembic_config(database_url: str | None = None, connection: Connection | Non
     if connection is not None:
         config.attributes["connection"] = connection
     return config
+
+
+def include_object_for(dialect: str) -> Callable[..., bool]:
+    """Alembic's include_object hook for a backend: leaves out the indexes declared for another one.
+
+    A model's `Index(...).ddl_if(dialect="postgresql")` exists on PostgreSQL only. Alembic's
+    autogenerate does not read ddl_if (sqlalchemy/alembic#1491): without this,
+    `alembic check` on SQLite asks for the PostgreSQL-only trigram indexes.
+    """
+    def include_object(obj: Any, _name: str | None, type_: str, reflected: bool, _compare_to: Any) -> bool:
+        only = getattr(obj, "_ddl_if", None) if type_ == "index" and not reflected else None
+        return only is None or only.dialect is None or only.dialect == dialect
+
+    return include_object
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:

@@ -5,6 +5,7 @@ from sqlalchemy import pool
 
 import guichet.models  # noqa: F401  (registers every table)
 from guichet.db import Base, make_engine
+from guichet.migrate import include_object_for
 from guichet.settings import load_settings
 
 config = context.config
@@ -44,6 +45,7 @@ def _run(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_object=include_object_for(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

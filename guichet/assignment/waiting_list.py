@@ -82,7 +82,8 @@ class Filters:
         need = args.get("need", "")
         return cls(commune=shared.commune, priority=shared.priority,
                    waited_days=shared.waited_days if shared.waited_days in WAITED_CHOICES else None,
-                   need=need if need in NEED_FILTERS else "", q=shared.q, page=shared.page)
+                   need=need if need in NEED_FILTERS else "", q=shared.q,
+                   page=paging.page_number(args.get("page")))
 
     @property
     def is_active(self) -> bool:

@@ -32,7 +32,7 @@ from guichet.models import (
     Territory,
     User,
 )
-from guichet.requests.identity import fold_name
+from guichet.requests.identity import fold_name, place_matches
 from guichet.territories import geo
 from guichet.timeutil import as_utc, paris_today
 from guichet.vocabulary import LANGUAGES
@@ -270,9 +270,10 @@ def territory_doctors(db: Session, territory_id: int) -> list[Doctor]:
 def matches_search(doctor: Doctor, text: str) -> bool:
     """Whether a GP's name or practice commune contains `text`, whatever the accents and case."""
     wanted = fold_name(text)
-    haystack = " ".join(fold_name(v) for v in (doctor.first_name, doctor.last_name,
-                                                 doctor.commune.name if doctor.commune else ""))
-    return wanted in haystack
+    commune = doctor.commune.name if doctor.commune else ""
+    haystack = " ".join(fold_name(v) for v in (doctor.first_name, doctor.last_name, commune))
+    # "st-jean" finds Saint-Jean-en-Royans, as in the request list
+    return wanted in haystack or (bool(commune) and place_matches(text, commune))
 
 
 def account_state(doctor: Doctor) -> str:

@@ -57,6 +57,27 @@ def fold_name(name: str | None) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", folded).split())
 
 
+#: abbreviations of the words of French place names: "St-Jean" is Saint-Jean
+PLACE_ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
+
+
+def fold_place(name: str | None) -> str:
+    """A place name folded for search: fold_name, with "st"/"ste" spelled out as "saint"/"sainte"."""
+    return " ".join(PLACE_ABBREVIATIONS.get(word, word) for word in fold_name(name).split())
+
+
+def place_matches(text: str, place: str) -> bool:
+    """Whether what someone typed names this place or a part of it.
+
+    Accents, case, hyphens and abbreviations do not matter: "saint jean", "st-jean" and
+    "ST JEAN" all find Saint-Jean-en-Royans. Both spellings of the typed text are tried, so
+    that "ste" still finds "Steenvoorde".
+    """
+    folded_place = fold_place(place)
+    wanted = {fold_name(text), fold_place(text)} - {""}
+    return any(w in folded_place for w in wanted)
+
+
 def identity_key(birth_name: str | None, first_names: str | None, birth_date: date | None) -> str | None:
     """SHA-256 of the folded birth name, first names and birth date; None if one is unknown.
 

@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, false, func, not_, or_, select
+from sqlalchemy import Select, and_, func, not_, or_, select, union
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from guichet.assignment.priority import FLAG_LABELS, HOSPITAL_DISCHARGE_WINDOW, is_reason
-from guichet.models import Commune, FollowUp, Patient, PatientRequest, Proposal
-from guichet.paging import page_number
+from guichet.models import Commune, FollowUp, Patient, PatientRequest, Proposal, Referral
+from guichet.models.patients import patient_display_name
 from guichet.requests import identity
 from guichet.timeutil import PARIS, as_utc, paris_today
 from guichet.vocabulary import CHANNEL_LABELS, KIND_LABELS
@@ -44,7 +44,12 @@ WAITED_CHOICES = (7, 30, 90, 180, 365)
 
 @dataclass
 class Filters:
-    """What the coordinator asked the list for; every field optional."""
+    """What the coordinator asked the list for; every field optional.
+
+    `after` / `before` are keyset cursors: the id of the last (first) request of the page
+    the coordinator comes from; the next (previous) page starts right after (before) it
+    in the chosen order. Neither is a filter: the CSV export ignores them.
+    """
 
     kind: str = ""
     status: str = "open"
@@ -54,7 +59,8 @@ class Filters:
     waited_days: int | None = None
     q: str = ""
     sort: str = "priority"
-    page: int = 1
+    after: int | None = None
+    before: int | None = None
 
     @classmethod
     def from_args(cls, args: Any) -> Filters:
@@ -75,29 +81,70 @@ class Filters:
         f.q = (args.get("q") or "").strip()[:100]
         sort = args.get("sort", "priority")
         f.sort = sort if sort in SORTS else "priority"
-        f.page = page_number(args.get("page"))
+        f.after, f.before = _cursor(args.get("after", "")), _cursor(args.get("before", ""))
+        if f.after is not None:
+            f.before = None
         return f
 
     def as_args(self, **changes: Any) -> dict[str, Any]:
-        """Query-string arguments for a link (pages, sorting), without the empty ones."""
+        """Query-string arguments of the filters for a link (export, next page), without the empty ones.
+
+        The cursors are left out unless given in `changes` (after=…, before=…).
+        """
         values = {
             "kind": self.kind, "status": self.status, "commune": self.commune,
             "priority": self.priority, "channel": self.channel,
-            "waited": self.waited_days or "", "q": self.q, "sort": self.sort, "page": self.page,
+            "waited": self.waited_days or "", "q": self.q, "sort": self.sort,
         }
         values.update(changes)
-        defaults = {"status": "open", "sort": "priority", "page": 1}
+        defaults = {"status": "open", "sort": "priority"}
         return {k: v for k, v in values.items() if v not in ("", None) and defaults.get(k) != v}
 
     def audit_codes(self) -> dict[str, Any]:
         """The filters as codes for an audit row: whether a search was typed, never its text."""
-        codes = {k: v for k, v in self.as_args(page=self.page).items() if k != "q"}
+        codes = {k: v for k, v in self.as_args(after=self.after, before=self.before).items() if k != "q"}
         return codes | {"searched": bool(self.q)}
+
+
+def _cursor(value: str) -> int | None:
+    return int(value) if value.isdigit() and len(value) < 12 else None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """One line of the request list, every label already in French (the page shows 50 at once)."""
+
+    id: int
+    reference: str
+    patient_name: str
+    birth_date: date | None
+    commune: str
+    kind: str
+    channel: str
+    status: str
+    score: str
+    flags: tuple[str, ...]
+    target_dt: datetime | None
+    waiting_since_dt: datetime
+
+
+@dataclass
+class QueuePage:
+    """One page of the request list (keyset paging) and the number of requests matching the filters."""
+
+    rows: list[QueueRow]
+    total: int
+    #: cursor of the next page (the last row's id), None on the last page
+    next_after: int | None
+    #: cursor of the previous page (the first row's id), None on the first page
+    previous_before: int | None
+    #: the territory's communes (INSEE code, name) by name, for the commune filter
+    communes: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
 class Page:
-    """One page of the request list."""
+    """One page of a numbered list (the calls to make)."""
 
     rows: list[tuple[PatientRequest, Patient]]
     total: int
@@ -146,7 +193,32 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _conditions(territory_id: int, f: Filters, now: datetime) -> tuple[list[ColumnElement[bool]], bool]:
+def _search_condition(text: str, communes: list[tuple[str, str]]) -> ColumnElement[bool]:
+    """A request whose reference, patient's names or patient's commune contain `text`.
+
+    Names and communes are compared folded (identity.fold_name: no accents, no case, hyphens
+    and spaces alike; "st" is "saint" in a place name); the communes are the territory's (those
+    of the commune filter), matched here, so that the database only sees their codes. The
+    requests found by reference and those found through their patient are united by id, so
+    that on PostgreSQL each side reads its own trigram index (an OR across the two tables
+    would read every request).
+    """
+    folded = identity.fold_name(text)
+    codes = [insee for insee, name in communes if identity.place_matches(text, name)]
+    # only letters and digits survive the folding: "%" alone searches no name
+    patients = [c for c in (Patient.search_name.like(f"%{folded}%") if folded else None,
+                            Patient.commune_insee.in_(codes) if codes else None) if c is not None]
+    by_reference = select(PatientRequest.id).where(
+        PatientRequest.reference.ilike(f"%{_escape_like(text)}%", escape="\\"))
+    if not patients:
+        return PatientRequest.id.in_(by_reference)
+    by_patient = (select(PatientRequest.id).join(Patient, Patient.id == PatientRequest.patient_id)
+                  .where(or_(*patients)))
+    return PatientRequest.id.in_(union(by_reference, by_patient))
+
+
+def _conditions(territory_id: int, f: Filters, now: datetime,
+                communes: list[tuple[str, str]]) -> tuple[list[ColumnElement[bool]], bool]:
     """The WHERE clauses of the filters, and whether they need the patients table."""
     today = paris_today(now)
     conds: list[ColumnElement[bool]] = [PatientRequest.territory_id == territory_id]
@@ -176,101 +248,173 @@ def _conditions(territory_id: int, f: Filters, now: datetime) -> tuple[list[Colu
         conds.append(flag_condition(f.priority, today))
         needs_patient = True
     if f.q:
-        # names are searched in their folded form: case and accents do not matter
-        pattern = f"%{_escape_like(f.q.lower())}%"
-        folded = identity.fold_name(f.q)
-        conds.append(or_(
-            func.lower(PatientRequest.reference).like(pattern, escape="\\"),
-            # only letters and digits survive the folding: "%" alone searches no name
-            Patient.search_name.like(f"%{folded}%") if folded else false(),
-        ))
-        needs_patient = True
+        conds.append(_search_condition(f.q, communes))
     return conds, needs_patient
 
 
-def _order_by(sort: str) -> tuple[list[Any], bool]:
-    """ORDER BY columns for a sort choice, and whether they need the patients table."""
+def _sort_keys(sort: str, request: Any, patient: Any) -> list[tuple[Any, bool]]:
+    """(column, descending) of a sort choice, ending with the id so that the order is total."""
     if sort == "oldest":
-        return [PatientRequest.waiting_since_dt, PatientRequest.id], False
+        return [(request.waiting_since_dt, False), (request.id, False)]
     if sort == "newest":
-        return [PatientRequest.submitted_dt.desc(), PatientRequest.id.desc()], False
+        return [(request.submitted_dt, True), (request.id, True)]
     if sort == "name":
-        return [Patient.birth_name, Patient.first_names, PatientRequest.id], True
+        return [(patient.birth_name, False), (patient.first_names, False), (request.id, False)]
     if sort == "reference":
-        return [PatientRequest.reference], False
-    return [PatientRequest.priority_score.desc(), PatientRequest.waiting_since_dt, PatientRequest.id], False
+        return [(request.reference, False), (request.id, False)]
+    return [(request.priority_score, True), (request.waiting_since_dt, False), (request.id, False)]
 
 
-def _ids_query(territory_id: int, f: Filters, now: datetime, columns: list[Any]) -> Select[Any]:
-    conds, needs_patient = _conditions(territory_id, f, now)
-    order, order_needs_patient = _order_by(f.sort)
-    query = select(*columns).select_from(PatientRequest)
-    if needs_patient or order_needs_patient:
-        query = query.join(Patient, Patient.id == PatientRequest.patient_id)
-    return query.where(*conds).order_by(*order)
+def _beyond(keys: list[tuple[Any, bool]], anchor: list[Any], backwards: bool) -> ColumnElement[bool]:
+    """Rows strictly after the anchor's values in this order (before it when `backwards`).
+
+    (k1, k2, id) after (a1, a2, a3): k1 beyond a1, or k1 = a1 and k2 beyond a2, or … The
+    first key is also bounded on its own (k1 >= a1), which an index can start from.
+    """
+    def past(column: Any, value: Any, desc: bool) -> ColumnElement[bool]:
+        return column < value if desc != backwards else column > value
+
+    alternatives = []
+    for i, ((column, desc), value) in enumerate(zip(keys, anchor, strict=True)):
+        equal = [c == v for (c, _), v in zip(keys[:i], anchor[:i], strict=True)]
+        alternatives.append(and_(*equal, past(column, value, desc)))
+    first, first_desc = keys[0]
+    bound = first <= anchor[0] if first_desc != backwards else first >= anchor[0]
+    return and_(bound, or_(*alternatives))
 
 
-def _count(db: Session, territory_id: int, filters: Filters, now: datetime) -> int:
-    conds, needs_patient = _conditions(territory_id, filters, now)
-    count = select(func.count()).select_from(PatientRequest)
-    if needs_patient:
-        count = count.join(Patient, Patient.id == PatientRequest.patient_id)
-    return int(db.scalar(count.where(*conds)) or 0)
+ROW_COLUMNS = (
+    PatientRequest.id, PatientRequest.reference, PatientRequest.kind, PatientRequest.channel,
+    PatientRequest.status, PatientRequest.priority_score, PatientRequest.priority_breakdown,
+    PatientRequest.waiting_since_dt, Patient.birth_name, Patient.usage_name, Patient.first_names,
+    Patient.birth_date, Commune.name, Referral.target_dt,
+)
 
 
-def _searched_page(db: Session, territory_id: int, filters: Filters, now: datetime,
-                   per_page: int) -> tuple[list[int], int, int]:
-    def page_of(page_no: int) -> list[Any]:
-        return list(db.execute(
-            _ids_query(territory_id, filters, now, [PatientRequest.id, func.count().over()])
-            .limit(per_page).offset((page_no - 1) * per_page)
-        ))
+def _row(values: Any) -> QueueRow:
+    (rid, reference, kind, channel, status, score, breakdown, since, birth_name, usage_name, first_names,
+     birth_date, commune, target_dt) = values
+    return QueueRow(
+        id=rid, reference=reference, patient_name=patient_display_name(birth_name, usage_name, first_names),
+        birth_date=birth_date, commune=commune or "", kind=KIND_LABELS.get(kind, kind),
+        channel=CHANNEL_LABELS.get(channel, channel), status=REQUEST_STATUS_LABELS.get(status, status),
+        score=f"{score:g}", flags=_flag_labels(breakdown), target_dt=target_dt, waiting_since_dt=since,
+    )
 
-    page_no = max(1, filters.page)
-    found = page_of(page_no)
-    if not found and page_no > 1:  # past the end: the last page
-        page_no = max(1, -(-_count(db, territory_id, filters, now) // per_page))
-        found = page_of(page_no)
-    return [row[0] for row in found], int(found[0][1]) if found else 0, page_no
+
+def _flag_labels(breakdown: dict[str, Any] | None) -> tuple[str, ...]:
+    """The French names of the priority reasons of a score breakdown (not its waiting-time points)."""
+    return tuple(FLAG_LABELS.get(k, k) for k in (breakdown or {}) if is_reason(k))
+
+
+def _ids_query(f: Filters, conds: list[ColumnElement[bool]], needs_patient: bool, *,
+               anchor: list[Any] | None = None, backwards: bool = False) -> Select[Any]:
+    """The ids of the matching requests in the filters' order (reversed when `backwards`), past the anchor."""
+    keys = _sort_keys(f.sort, PatientRequest, Patient)
+    ids = select(PatientRequest.id).select_from(PatientRequest)
+    if needs_patient or f.sort == "name":
+        ids = ids.join(Patient, Patient.id == PatientRequest.patient_id)
+    ids = ids.where(*conds)
+    if anchor is not None:
+        ids = ids.where(_beyond(keys, anchor, backwards))
+    return ids.order_by(*_order(keys, backwards))
+
+
+def _order(keys: list[tuple[Any, bool]], backwards: bool) -> list[Any]:
+    return [(c.desc() if desc != backwards else c.asc()) for c, desc in keys]
+
+
+def _page_query(f: Filters, conds: list[ColumnElement[bool]], needs_patient: bool, *,
+                anchor: list[Any] | None, backwards: bool, limit: int) -> Select[Any]:
+    """The rows of one page in one statement: request, patient, commune name, referral's target date.
+
+    The page's ids are chosen first on narrow rows (joining patients only when a filter or the
+    sort needs them), then only those rows are joined to the rest: SQLite, which has no index
+    for the order, then sorts ids rather than whole joined rows.
+    """
+    page = _ids_query(f, conds, needs_patient, anchor=anchor, backwards=backwards).limit(limit).subquery()
+    return (
+        select(*ROW_COLUMNS).select_from(page)
+        .join(PatientRequest, PatientRequest.id == page.c.id)
+        .join(Patient, Patient.id == PatientRequest.patient_id)
+        .outerjoin(Commune, Commune.insee == Patient.commune_insee)
+        .outerjoin(Referral, Referral.request_id == PatientRequest.id)
+        .order_by(*_order(_sort_keys(f.sort, PatientRequest, Patient), backwards))
+    )
+
+
+def _anchor(db: Session, territory_id: int, sort: str, request_id: int) -> list[Any] | None:
+    """The sort values of the cursor's request (of this territory), None when there is no such request.
+
+    The cursor in the URL is only an id: no name travels in a link, and the values are read here.
+    """
+    columns = [c for c, _ in _sort_keys(sort, PatientRequest, Patient)]
+    row = db.execute(
+        select(*columns).select_from(PatientRequest).join(Patient, Patient.id == PatientRequest.patient_id)
+        .where(PatientRequest.id == request_id, PatientRequest.territory_id == territory_id)
+    ).first()
+    return list(row) if row is not None else None
 
 
 def request_ids(db: Session, territory_id: int, filters: Filters, *, now: datetime) -> list[int]:
     """Ids of every request of the territory matching the filters, in the filters' order.
 
     For a list that ranks its rows itself (the waiting list): the same filters, the same
-    rules (priority reasons, waiting time, the folded name search) as the request list.
+    rules (priority reasons, waiting time, the folded name and commune search) as the request list.
     """
-    return list(db.scalars(_ids_query(territory_id, filters, now, [PatientRequest.id])))
+    conds, needs_patient = _conditions(territory_id, filters, now,
+                                       territory_communes(db, territory_id) if filters.q else [])
+    return list(db.scalars(_ids_query(filters, conds, needs_patient)))
 
 
 def list_requests(db: Session, territory_id: int, filters: Filters, *, now: datetime,
-                  per_page: int = PER_PAGE) -> Page:
+                  per_page: int | None = None) -> QueuePage:
     """One page of the territory's requests matching the filters, with the total count.
 
-    The count and the page select narrow rows (ids), joining patients only when a filter or
-    the sort needs them (a text search counts with the page, in one scan); the 50 full rows
-    are then loaded by id (a "deferred join").
+    Keyset paging: a page is the `per_page` rows after (or before) a cursor request in the
+    chosen order, read from the top of an index rather than past the rows of the previous
+    pages. At most four statements whatever the page size: the territory's communes, the
+    count, the cursor's sort values, the page (requests with their patient, commune and
+    referral in one join). A cursor that leads nowhere (its request gone, nothing left beyond
+    it) gives the first page.
     """
-    if filters.q:
-        # a text search scans the names once: the total rides along with the page (window count)
-        ids, total, page_no = _searched_page(db, territory_id, filters, now, per_page)
-    else:
-        # the count reads an index only, and the page is the top of an index (priority order)
-        total = _count(db, territory_id, filters, now)
-        page_no = min(filters.page, max(1, -(-total // per_page)))
-        ids = list(db.scalars(_ids_query(territory_id, filters, now, [PatientRequest.id])
-                              .limit(per_page).offset((page_no - 1) * per_page)))
-    loaded: dict[int, tuple[PatientRequest, Patient]] = {}
-    if ids:
-        for req, patient in db.execute(
-            select(PatientRequest, Patient).join(Patient, Patient.id == PatientRequest.patient_id)
-            .where(PatientRequest.id.in_(ids))
-        ):
-            loaded[req.id] = (req, patient)
-    rows = [loaded[i] for i in ids]
-    codes = {p.commune_insee for _, p in rows if p.commune_insee}
-    names = dict(db.execute(select(Commune.insee, Commune.name).where(Commune.insee.in_(codes))).all()) if codes else {}
-    return Page(rows=rows, total=total, page=page_no, per_page=per_page, commune_names=names)
+    per_page = per_page or PER_PAGE
+    communes = territory_communes(db, territory_id)
+    conds, needs_patient = _conditions(territory_id, filters, now, communes)
+    count = select(func.count()).select_from(PatientRequest)
+    if needs_patient:
+        count = count.join(Patient, Patient.id == PatientRequest.patient_id)
+    total = int(db.scalar(count.where(*conds)) or 0)
+
+    def fetch(anchor: list[Any] | None, backwards: bool) -> list[Any]:
+        return list(db.execute(_page_query(filters, conds, needs_patient, anchor=anchor, backwards=backwards,
+                                           limit=per_page + 1)))
+
+    cursor = filters.after if filters.after is not None else filters.before
+    anchor = _anchor(db, territory_id, filters.sort, cursor) if cursor is not None and total else None
+    found: list[Any] = []
+    has_previous = has_next = False
+    if anchor is not None and filters.before is not None:
+        found = fetch(anchor, backwards=True)
+        if len(found) > per_page:  # a full page, and more before it
+            found = found[:per_page][::-1]
+            has_previous = has_next = True
+        else:  # the start of the list is reached: the first page, full
+            found = []
+    elif anchor is not None:
+        found = fetch(anchor, backwards=False)
+        has_previous = bool(found)
+        has_next = len(found) > per_page
+    if not found:
+        found = fetch(None, backwards=False)
+        has_next = len(found) > per_page
+    rows = [_row(values) for values in found[:per_page]]
+    return QueuePage(
+        rows=rows, total=total,
+        next_after=rows[-1].id if has_next else None,
+        previous_before=rows[0].id if has_previous else None,
+        communes=communes,
+    )
 
 
 CSV_HEADERS = [
@@ -301,8 +445,8 @@ def csv_rows(db: Session, territory_id: int, filters: Filters, *, now: datetime)
         Patient.postal_code, Patient.commune_insee, PatientRequest.priority_score,
         PatientRequest.priority_breakdown, PatientRequest.submitted_dt, PatientRequest.waiting_since_dt,
     ]
-    conds, _ = _conditions(territory_id, filters, now)
-    order, _ = _order_by(filters.sort)
+    conds, _ = _conditions(territory_id, filters, now, territory_communes(db, territory_id))
+    order = _order(_sort_keys(filters.sort, PatientRequest, Patient), backwards=False)
     query = (select(*columns).join(Patient, Patient.id == PatientRequest.patient_id)
              .where(*conds).order_by(*order).execution_options(yield_per=1000))
     for n, row in enumerate(db.execute(query), start=1):

@@ -83,7 +83,7 @@ def test_a_coordinator_filters_the_waiting_list_and_pages_through_it(browser: An
 
         # a name typed without its accent finds it; the CSV link keeps the search
         page.goto(f"{base}/coordination/liste-attente")
-        page.get_by_label("Nom, prénom ou référence").fill("INES")
+        page.get_by_label("Nom, prénom, commune ou référence").fill("INES")
         page.get_by_role("button", name="Afficher").click()
         page.wait_for_load_state()
         assert sorted(_references(page)) == sorted(ines)
@@ -92,7 +92,7 @@ def test_a_coordinator_filters_the_waiting_list_and_pages_through_it(browser: An
         _fits_and_passes_axe(page)
 
         # nothing found: said in a sentence
-        page.get_by_label("Nom, prénom ou référence").fill("zzz")
+        page.get_by_label("Nom, prénom, commune ou référence").fill("zzz")
         page.get_by_role("button", name="Afficher").click()
         page.wait_for_load_state()
         assert page.get_by_text("Aucun patient en attente ne correspond à ces critères.").is_visible()

@@ -45,7 +45,8 @@ def test_models_and_migrations_agree(empty_database):
     migrate.upgrade(empty_database)
     engine = make_engine(empty_database)
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(conn, opts={
+            "compare_type": True, "include_object": migrate.include_object_for(conn.dialect.name)})
         diff = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert diff == []

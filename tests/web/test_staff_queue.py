@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, timedelta
+from html import unescape
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
-from guichet.models import AuditEvent, FollowUp, Proposal
+from guichet.models import AuditEvent, FollowUp, Proposal, Referral
+from guichet.requests import queue
 from tests.factories import login
 
 
@@ -126,18 +130,85 @@ def test_list_filters_by_waiting_time_and_sorts_longest_wait_first(client, facto
     assert html.index(new.reference) < html.index(old.reference)
 
 
-def test_list_is_paginated_with_the_total(client, factory):
+def _next_link(html: str, rel: str) -> str | None:
+    found = re.search(rf'<a href="([^"]+)" rel="{rel}">', html)
+    return unescape(found.group(1)) if found else None
+
+
+def test_list_pages_follow_next_and_previous_links_keeping_the_filters(client, factory):
     territory, staff = _staff(factory)
     refs = [factory.request(factory.patient(territory), waited_days=i).reference for i in range(52)]
+    factory.request(factory.patient(territory), waited_days=3, kind="snp")  # filtered out
     login(client, staff)
-    first = client.get("/coordination/demandes?sort=oldest").get_data(as_text=True)
-    assert "<strong>52</strong> demandes" in first and "Page 1 sur 2" in first
-    second = client.get("/coordination/demandes?sort=oldest&page=2").get_data(as_text=True)
+    first = client.get("/coordination/demandes?sort=oldest&kind=mt").get_data(as_text=True)
+    assert "<strong>52</strong> demandes" in first
+    assert _next_link(first, "prev") is None and "Première page" not in first
+    following = _next_link(first, "next")
+    assert following is not None and "sort=oldest" in following and "kind=mt" in following
+    second = client.get(following).get_data(as_text=True)
+    assert "<strong>52</strong> demandes" in second  # the count does not move with the pages
     shown_first = {r for r in refs if r in first}
     shown_second = {r for r in refs if r in second}
     assert len(shown_first) == 50 and len(shown_second) == 2 and not shown_first & shown_second
-    # a page past the end shows the last page rather than an error
+    # longest wait first, across the pages
+    assert refs[-1] in first and refs[0] in second
+    assert _next_link(second, "next") is None and "Première page" in second
+    back = client.get(_next_link(second, "prev")).get_data(as_text=True)
+    assert {r for r in refs if r in back} == shown_first
+    # an old numbered link and a cursor that leads nowhere show the first page rather than an error
     assert client.get("/coordination/demandes?page=99").status_code == 200
+    gone = client.get("/coordination/demandes?sort=oldest&kind=mt&after=999999999").get_data(as_text=True)
+    assert {r for r in refs if r in gone} == shown_first
+
+
+def test_a_cursor_from_another_territory_shows_nothing_of_it(client, factory):
+    territory, staff = _staff(factory)
+    mine = factory.request(factory.patient(territory))
+    theirs = factory.request(factory.patient(factory.territory()))
+    login(client, staff)
+    html = client.get(f"/coordination/demandes?after={theirs.id}").get_data(as_text=True)
+    assert mine.reference in html and theirs.reference not in html
+
+
+def test_queue_page_runs_the_same_few_queries_whatever_the_page_size(client, factory, db, engine, monkeypatch):
+    """No query per row (patients, communes, referrals are read with the page): counted with an
+    SQLAlchemy event for 5 and for 40 rows a page, first page and following page."""
+    territory, staff = _staff(factory)
+    partner = factory.partner(territory)
+    for i in range(45):
+        patient = factory.patient(territory, commune=("26059", "26117", "26217", "26223")[i % 4],
+                                  is_ald=i % 3 == 0)
+        req = factory.request(patient, waited_days=i % 7)
+        if i % 5 == 0:
+            db.add(Referral(partner=partner, request=req, created_dt=factory.now,
+                            target_dt=factory.now + timedelta(days=3), fragility_reason="fall",
+                            target_delay_days=3))
+    db.flush()
+    login(client, staff)
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    def queries(per_page: int, query: str) -> tuple[int, str]:
+        monkeypatch.setattr(queue, "PER_PAGE", per_page)
+        statements.clear()
+        sa_event.listen(engine, "before_cursor_execute", count)
+        try:
+            html = client.get("/coordination/demandes" + query).get_data(as_text=True)
+        finally:
+            sa_event.remove(engine, "before_cursor_execute", count)
+        return len(statements), html
+
+    small, html_small = queries(5, "?sort=oldest&q=dupont")
+    large, html_large = queries(40, "?sort=oldest&q=dupont")
+    assert len(re.findall(r'href="/coordination/demandes/\d+"', html_small)) == 5
+    assert len(re.findall(r'href="/coordination/demandes/\d+"', html_large)) == 40
+    assert "Délai cible" in html_large
+    assert small == large <= 10, statements
+    next_small, _ = queries(5, _next_link(html_small, "next").removeprefix("/coordination/demandes"))
+    next_large, _ = queries(40, _next_link(html_large, "next").removeprefix("/coordination/demandes"))
+    assert next_small == next_large <= small + 1  # the cursor's sort values, read once
 
 
 def test_bad_filter_values_are_ignored(client, factory):
@@ -182,6 +253,26 @@ def test_search_ignores_accents_and_case_on_every_database(client, db, factory):
     ines.patient.usage_name = "Müller"
     db.flush()
     assert refs("muller") == {ines.reference}  # kept in step on update
+
+
+def test_search_finds_requests_by_commune_whatever_accents_case_hyphens_and_abbreviations(client, factory):
+    territory = factory.territory(insee=("26307", "26302", "26223"))
+    staff = factory.user("staff", territory)
+    saint_jean = factory.request(factory.patient(territory, commune="26307", birth_name="Morel"))
+    sainte_eulalie = factory.request(factory.patient(territory, commune="26302", birth_name="Blanc"))
+    oriol = factory.request(factory.patient(territory, commune="26223", birth_name="Stenger"))
+    login(client, staff)
+
+    def refs(query: str) -> set[str]:
+        html = client.get("/coordination/demandes", query_string={"q": query}).get_data(as_text=True)
+        return {r.reference for r in (saint_jean, sainte_eulalie, oriol) if r.reference in html}
+
+    for query in ("saint jean", "st-jean", "ST JEAN", "Saint-Jean-en-Royans", "saint-jéan", "st jean en royans"):
+        assert refs(query) == {saint_jean.reference}, query
+    assert refs("ste eulalie") == refs("Sainte-Eulalie") == {sainte_eulalie.reference}
+    assert refs("royans") == {saint_jean.reference, sainte_eulalie.reference, oriol.reference}
+    # an abbreviation is also tried as typed: "ste" still finds Stenger
+    assert oriol.reference in {r for r in refs("ste")}
 
 
 def test_list_pages_showing_patients_are_audited_with_ids_and_never_the_search_text(client, db, factory):

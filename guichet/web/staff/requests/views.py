@@ -71,14 +71,10 @@ def dashboard() -> ResponseReturnValue:
 @bp.get("/demandes")
 @staff_required
 def request_list() -> ResponseReturnValue:
-    db = get_session()
     filters = queue.Filters.from_args(request.args)
-    page = queue.list_requests(db, current_territory_id(), filters, now=request_now())
-    audit_list("request.list", (req.id for req, _patient in page.rows), **filters.audit_codes())
-    return render_template(
-        "staff/requests.html", page=page, filters=filters, queue=queue,
-        communes=queue.territory_communes(db, current_territory_id()), now=request_now(),
-    )
+    page = queue.list_requests(get_session(), current_territory_id(), filters, now=request_now())
+    audit_list("request.list", (row.id for row in page.rows), **filters.audit_codes())
+    return render_template("staff/requests.html", page=page, filters=filters, queue=queue)
 
 
 @bp.get("/demandes/export.csv")
