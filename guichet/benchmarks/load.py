@@ -41,6 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import requests
 from sqlalchemy import func, select, text
@@ -55,6 +56,7 @@ from guichet.db import make_engine
 from guichet.identifiers import rpps_with_key
 from guichet.models import CapacityDeclaration, Doctor, Patient, PatientRequest
 from guichet.models.patients import OPEN_REQUEST_STATUSES
+from guichet.requests import queue
 from guichet.territories import geo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,10 +64,12 @@ PASSWORD = secrets.token_urlsafe(16)
 #: proposals in each GP's inbox
 INBOX = 10
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-QUEUE_FILTERS = [
-    {}, {"status": "all", "page": "20"}, {"kind": "mt", "status": "waiting", "priority": "any"},
+#: what the coordinators ask the list for; "after" (a page further, keyset paging) is set to a
+#: request id at that depth once the database is filled: {"after": 1000} is the 21st page
+QUEUE_FILTERS: list[dict[str, Any]] = [
+    {}, {"status": "all", "after": 1000}, {"kind": "mt", "status": "waiting", "priority": "any"},
     {"commune": "26307", "sort": "oldest"}, {"waited": "180", "channel": "phone"}, {"q": "lefèvre12", "status": "all"},
-    {"q": "MT-2026-0100", "status": "all"}, {"sort": "name"}, {"kind": "snp"}, {"page": "3"},
+    {"q": "MT-2026-0100", "status": "all"}, {"sort": "name"}, {"kind": "snp"}, {"after": 100}, {"q": "st jean"},
 ]
 
 
@@ -75,6 +79,7 @@ class World:
     tokens: list[str]
     staff: list[str]
     doctors: list[str]
+    queue_filters: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -136,10 +141,28 @@ def prepare(url: str, n: int, accounts: int) -> tuple[list[str], list[str], list
         tokens = list(db.scalars(select(PatientRequest.tracking_token).where(
             PatientRequest.status.in_([str(s) for s in OPEN_REQUEST_STATUSES])).limit(2000)))
         db.commit()
-        db.execute(text("ANALYZE"))
-        db.commit()
+    # as autovacuum would have done by then: statistics, and the visibility map that lets a
+    # count read an index only
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
     engine.dispose()
     return tokens, staff, doctors
+
+
+def queue_filters(url: str) -> list[dict[str, Any]]:
+    """QUEUE_FILTERS with each page cursor ("after": depth) replaced by the id of the request at that depth."""
+    engine = make_engine(url)
+    resolved = []
+    with Session(engine) as db:
+        territory_id = int(db.scalar(select(PatientRequest.territory_id).limit(1)) or 0)
+        for args in QUEUE_FILTERS:
+            if "after" in args:
+                page = queue.list_requests(db, territory_id, queue.Filters.from_args(
+                    {k: v for k, v in args.items() if k != "after"}), now=NOW, per_page=args["after"])
+                args = {**args, "after": str(page.rows[-1].id)}
+            resolved.append(args)
+    engine.dispose()
+    return resolved
 
 
 def _address() -> str:
@@ -193,7 +216,7 @@ def scenario(page: str, world: World) -> tuple[Callable[[int], requests.Session]
             _login(session, base, world.staff[user % len(world.staff)])
             return session
         return staff_session, lambda s, i: s.get(f"{base}/coordination/demandes",
-                                                params=random.choice(QUEUE_FILTERS), timeout=30)
+                                                params=random.choice(world.queue_filters), timeout=30)
 
     def gp_session(user: int) -> requests.Session:
         session = _session()
@@ -311,7 +334,7 @@ def main(argv: list[str] | None = None) -> None:
               "gunicorn -w 3 -k gthread --threads 4 ; machine à 2 cœurs.")
         port = free_port()
         gunicorn = start_gunicorn(url, port)
-        world = World(f"http://127.0.0.1:{port}", tokens, staff, doctors)
+        world = World(f"http://127.0.0.1:{port}", tokens, staff, doctors, queue_filters(url))
         print("p50/p95/p99 en ms ; CPU app / CPU db : ms de processeur par requête (gunicorn, PostgreSQL) ; "
               "db ms : temps passé dans PostgreSQL par requête (pg_stat_statements).")
         print(HEADER, flush=True)

@@ -112,19 +112,26 @@ def run(url: str, n: int, repeat: int) -> None:
         db.commit()
         print(f"{engine.dialect.name}: {n} requests inserted in {time.perf_counter() - started:.1f} s")
         if engine.dialect.name == "postgresql":
-            db.execute(text("ANALYZE"))
+            db.commit()
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE"))
         cases = {
             "open requests, by priority (default)": {},
-            "all statuses, page 200": {"status": "all", "page": "200"},
+            "all statuses, page 200 (keyset cursor)": {"status": "all", "after": "page 200"},
             "MT waiting, priority flag": {"kind": "mt", "status": "waiting", "priority": "any"},
             "one commune, longest wait first": {"commune": "26307", "sort": "oldest"},
             "waiting > 180 days, channel phone": {"waited": "180", "channel": "phone"},
             "text search on a name": {"q": "lefèvre12", "status": "all"},
             "text search on a reference": {"q": "MT-2026-0100", "status": "all"},
             "sorted by name": {"sort": "name"},
+            "text search on a commune (st jean)": {"q": "st jean"},
         }
         print(f"{'query':45} {'rows':>7} {'median ms':>10} {'max ms':>8}")
         for label, args in cases.items():
+            if args.get("after") == "page 200":  # the cursor of the 200th page: its previous page's last id
+                first = queue.Filters.from_args({"status": "all"})
+                args = {**args, "after": str(queue.list_requests(db, territory.id, first, now=NOW,
+                                                                 per_page=199 * queue.PER_PAGE).rows[-1].id)}
             filters = queue.Filters.from_args(args)
             page = queue.list_requests(db, territory.id, filters, now=NOW)
             median, worst = _time(partial(queue.list_requests, db, territory.id, filters, now=NOW), repeat)
