@@ -3,7 +3,6 @@ commune written the way people write it, then the pages one after the other, fil
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +10,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from guichet.clock import FrozenClock
 from guichet.db import make_engine
-from guichet.demo import DEMO_PASSWORD, STAFF_EMAIL, load_demo
+from guichet.demo import DEMO_PASSWORD, STAFF_EMAIL
 from guichet.models import Patient, PatientRequest
-from tests.conftest import NOW
-from tests.e2e.conftest import CHROMIUM, axe_violations, horizontal_overflow, login, serve
+from tests.e2e.conftest import CHROMIUM, axe_violations, horizontal_overflow, login
+from tests.e2e.test_console_journeys import demo  # noqa: F401 - the demo territory served (module fixture)
 
 pytestmark = [
     pytest.mark.slow,
@@ -27,26 +25,11 @@ pytestmark = [
 SAINT_JEAN = "26307"  # Saint-Jean-en-Royans
 
 
-@pytest.fixture(scope="module")
-def demo(clone_database: Callable[[str], str]) -> Iterator[tuple[str, str]]:
-    from guichet.web import create_app
-
-    url = clone_database("queue")
-    engine = make_engine(url)
-    with Session(engine) as db, db.begin():
-        load_demo(db, now=NOW)
-    engine.dispose()
-    app = create_app(clock=FrozenClock(NOW), overrides={
-        "TESTING": False, "DATABASE_URL": url, "SECRET_KEY": "queue-secret", "WTF_CSRF_ENABLED": True})
-    with serve(app) as base:
-        yield base, url
-
-
 def _references(page: Any) -> list[str]:
     return [text.strip() for text in page.locator("table tbody tr td:first-child a").all_inner_texts()]
 
 
-def test_a_coordinator_finds_a_commune_and_walks_the_pages(browser: Any, demo: tuple[str, str]) -> None:
+def test_a_coordinator_finds_a_commune_and_walks_the_pages(browser: Any, demo: tuple[str, str]) -> None:  # noqa: F811
     base, url = demo
     engine = make_engine(url)
     with Session(engine) as db:
