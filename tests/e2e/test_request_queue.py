@@ -3,6 +3,7 @@ commune written the way people write it, then the pages one after the other, fil
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,7 @@ from sqlalchemy.orm import Session
 from guichet.db import make_engine
 from guichet.demo import DEMO_PASSWORD, STAFF_EMAIL
 from guichet.models import Patient, PatientRequest
-from tests.e2e.conftest import CHROMIUM, axe_violations, horizontal_overflow, login
-from tests.e2e.test_console_journeys import demo  # noqa: F401 - the demo territory served (module fixture)
+from tests.e2e.conftest import CHROMIUM, axe_violations, demo_server, horizontal_overflow, login
 
 pytestmark = [
     pytest.mark.slow,
@@ -25,11 +25,17 @@ pytestmark = [
 SAINT_JEAN = "26307"  # Saint-Jean-en-Royans
 
 
+@pytest.fixture(scope="module")
+def demo(clone_database: Callable[[str], str]) -> Iterator[tuple[str, str]]:
+    with demo_server(clone_database, "queue") as served:
+        yield served
+
+
 def _references(page: Any) -> list[str]:
     return [text.strip() for text in page.locator("table tbody tr td:first-child a").all_inner_texts()]
 
 
-def test_a_coordinator_finds_a_commune_and_walks_the_pages(browser: Any, demo: tuple[str, str]) -> None:  # noqa: F811
+def test_a_coordinator_finds_a_commune_and_walks_the_pages(browser: Any, demo: tuple[str, str]) -> None:
     base, url = demo
     engine = make_engine(url)
     with Session(engine) as db:
