@@ -9,7 +9,7 @@
 SQLite keeps a plain LIKE on the folded column (a scan, fast enough for one CPTS).
 
 Revision ID: wave3_18_search
-Revises: wave3_14_calendar
+Revises: wave3_16_totp
 Create Date: 2026-12-03
 """
 from collections.abc import Sequence
@@ -20,7 +20,7 @@ from alembic import op
 import guichet.db  # noqa: F401
 
 revision: str = "wave3_18_search"
-down_revision: str | None = "wave3_14_calendar"
+down_revision: str | None = "wave3_16_totp"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
