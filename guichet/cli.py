@@ -190,6 +190,24 @@ def register_cli(app: Flask) -> None:
         click.echo(f"Annuaire chargé : {report.kept} activités de médecins dans {len(communes)} communes "
                    f"(sur {report.read} lignes lues).")
 
+    @app.cli.command("reset-two-factor")
+    @click.argument("email")
+    def reset_two_factor(email: str) -> None:
+        """Remove an account's second factor (phone and recovery codes lost, no admin to do it); audited."""
+        from guichet.accounts import two_factor
+
+        with transaction() as db:
+            user = users.find_user_by_email(db, email)
+            if user is None:
+                fail(f"Aucun compte pour l'adresse « {email} ».")
+            assert user is not None
+            if not user.has_second_factor:
+                fail(f"Le compte {user.email} n'a pas de double authentification activée : rien à réinitialiser.")
+            two_factor.reset_by_admin(db, user, by=None, now=app_now())
+        click.echo(f"Double authentification de {user.email} réinitialisée, sessions fermées : la prochaine "
+                   "connexion se fait avec le mot de passe seul, puis la double authentification est à activer "
+                   "à nouveau.")
+
     @app.cli.command("create-user")
     @click.option("--email", required=True)
     @click.option("--name", "full_name", required=True, help="Prénom et nom")

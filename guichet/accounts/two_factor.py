@@ -27,6 +27,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from guichet.accounts import audit, throttling, users
+from guichet.messaging import notifications
 from guichet.models import RecoveryCode, Role, User
 
 ISSUER = "Guichet CPTS"
@@ -148,19 +149,22 @@ def disable(db: Session, user: User, *, password: str, code: str, now: datetime,
     _check(db, user, code, now=now, ip=ip, max_delay=max_delay, notice_after=notice_after)
     _remove(db, user)
     audit.record(db, "two_factor.disable", now=now, user_id=user.id, object_type="user", object_id=user.id, ip=ip)
+    _tell_owner(db, user, "disabled", now=now)
     db.flush()
 
 
-def reset_by_admin(db: Session, user: User, *, by: User, now: datetime, ip: str | None = None) -> None:
+def reset_by_admin(db: Session, user: User, *, by: User | None, now: datetime, ip: str | None = None) -> None:
     """An admin removes someone's second factor (a lost phone): every session of theirs ends.
 
     The person signs in with the password alone and enrols again (at once if their role
-    requires it).
+    requires it). `by` is None for the server's operator (command `reset-two-factor`).
     """
     _remove(db, user)
     users.end_sessions(user)
-    audit.record(db, "two_factor.reset", now=now, user_id=by.id, object_type="user", object_id=user.id,
-                 territory_id=by.territory_id, ip=ip)
+    detail = {} if by is not None else {"via": "cli"}
+    audit.record(db, "two_factor.reset", now=now, user_id=by.id if by else None, object_type="user",
+                 object_id=user.id, territory_id=by.territory_id if by else user.territory_id, ip=ip, **detail)
+    _tell_owner(db, user, "reset", now=now)
     db.flush()
 
 
@@ -214,6 +218,7 @@ def _check(db: Session, user: User, code: str, *, now: datetime, ip: str | None,
             remaining = _use_recovery_code(db, user, typed, now=now)
             audit.record(db, "two_factor.recovery_code_used", now=now, user_id=user.id, object_type="user",
                          object_id=user.id, ip=ip, remaining=remaining)
+            _tell_owner(db, user, "recovery_code", now=now, remaining=remaining)
             method = "recovery_code"
         else:
             raise InvalidCode(WRONG_CODE)
@@ -259,6 +264,22 @@ def _use_recovery_code(db: Session, user: User, code: str, *, now: datetime) -> 
     match.used_dt = now
     db.flush()
     return remaining_recovery_codes(db, user)
+
+
+SUBJECTS = {
+    "disabled": "Double authentification désactivée sur votre compte",
+    "reset": "Double authentification réinitialisée sur votre compte",
+    "recovery_code": "Un code de secours a servi à vous connecter",
+}
+
+
+def _tell_owner(db: Session, user: User, event: str, *, now: datetime, remaining: int = 0) -> None:
+    """E-mail the account's owner: a change they did not make means someone else has their password."""
+    notifications.enqueue(
+        db, template="two_factor_changed", subject=SUBJECTS[event], now=now, email=user.email, user_id=user.id,
+        dedup_key=f"two-factor:{user.id}:{event}:{now.isoformat()}:{remaining}",
+        context={"full_name": user.full_name, "event": event, "remaining": remaining},
+    )
 
 
 def _count_failure(db: Session, user: User, *, now: datetime, ip: str | None, max_delay: timedelta,

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from guichet.accounts import staff_admin, two_factor, users
-from guichet.models import AuditEvent, RecoveryCode, Role
+from guichet.messaging import notifications
+from guichet.models import AuditEvent, Notification, RecoveryCode, Role
 from tests.factories import PASSWORD
 
 LIMITS = {"max_delay": timedelta(minutes=15), "notice_after": 5}
@@ -188,3 +189,36 @@ def test_an_admin_resets_a_lost_phone_and_the_sessions_end(db, factory, clock):
 def test_who_must_enrol(factory, role, admins, staff, required):
     user = factory.user(role.value)
     assert two_factor.is_required(user, require_admins=admins, require_staff=staff) is required
+
+
+def test_the_operator_resets_an_account_from_the_command_line(runner, db, factory, clock):
+    """The only admin of a territory lost phone and codes: the server's operator resets it."""
+    user = factory.user("admin")
+    enrol(db, user, clock)
+    result = runner.invoke(args=["reset-two-factor", user.email.upper()])
+    assert result.exit_code == 0, result.output
+    assert "réinitialisée" in result.output
+    db.refresh(user)
+    assert not user.has_second_factor
+    event = db.scalar(select(AuditEvent).where(AuditEvent.action == "two_factor.reset"))
+    assert event.user_id is None and event.object_id == user.id and event.detail == {"via": "cli"}
+    again = runner.invoke(args=["reset-two-factor", user.email])
+    assert again.exit_code == 1 and "rien à réinitialiser" in again.output
+    assert runner.invoke(args=["reset-two-factor", "personne@exemple.fr"]).exit_code == 1
+
+
+def test_the_owner_is_told_of_a_disable_a_reset_and_a_recovery_code_used(db, factory, clock):
+    territory = factory.territory()
+    admin, user = factory.user("admin", territory), factory.user("staff", territory)
+    codes = enrol(db, user, clock)
+    two_factor.complete_login(db, user, codes[0], now=clock(), ip=IP, **LIMITS)
+    two_factor.disable(db, user, password=PASSWORD, code=code_at(user, clock()), now=clock(), ip=IP, **LIMITS)
+    enrol(db, user, clock)
+    staff_admin.reset_two_factor(db, user, now=clock(), by=admin)
+    sent = db.scalars(select(Notification).where(Notification.recipient_user_id == user.id)
+                      .order_by(Notification.id)).all()
+    assert [n.context["event"] for n in sent] == ["recovery_code", "disabled", "reset"]
+    assert all(n.recipient_email == user.email and n.template == "two_factor_changed" for n in sent)
+    for notice, words in zip(sent, ["Il vous en reste 9", "vient d'être désactivée", "Un administrateur"], strict=True):
+        text, html = notifications.render("two_factor_changed", notice.context)
+        assert words in text and words in html.replace("&#39;", "'")
