@@ -96,7 +96,9 @@ def test_a_coordinators_and_a_gps_day(browser: Any, demo: tuple[str, str], mailb
         expect(page.get_by_role("heading", name=re.compile("Valider toutes les propositions"))).to_be_visible()
         count = int(re.search(r"Vous allez envoyer (\d+) proposition", page.inner_text("main")).group(1))
         page.get_by_role("button", name=re.compile("^Oui, envoyer")).click()
-        expect(page.get_by_text(f"{count} proposition{'s' if count > 1 else ''} envoyée")).to_be_visible()
+        # sent by batches of ten, the page's script going on by itself, then the outcome of each
+        expect(page.get_by_text(f"{count} proposition{'s' if count > 1 else ''} envoyée")).to_be_visible(
+            timeout=30_000)
         assert page.get_by_text("Envoyée au médecin").count() == count
         assert page.get_by_text("Non envoyée").count() == 0
         context.clear_cookies()

@@ -25,6 +25,12 @@ class SelectionForm(FlaskForm):
             raise ValidationError("Cochez au moins une proposition à valider.")
 
 
+class ApproveAllForm(FlaskForm):
+    """The next batch of an "approve all" job: its signed state (guichet/web/staff/assignment/approve_all.py)."""
+
+    state = HiddenField(validators=[DataRequired("L'état de l'envoi manque : revenez à la campagne.")])
+
+
 class ReassignForm(FlaskForm):
     # the service checks the choice (territory, exclusion, places) and says why in French
     doctor_id = RadioField("Médecin choisi", coerce=coerce_id, validate_choice=False,

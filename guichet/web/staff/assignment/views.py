@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -26,12 +26,14 @@ from guichet.web.access import audit_list, current_territory, current_user_recor
 from guichet.web.forms import ButtonForm
 from guichet.web.security import staff_required
 from guichet.web.session import get_session, request_now
-from guichet.web.staff.assignment.forms import ReassignForm, SelectionForm
+from guichet.web.staff.assignment import approve_all
+from guichet.web.staff.assignment.forms import ApproveAllForm, ReassignForm, SelectionForm
 from guichet.web.staff.blueprint import bp
 from guichet.workflow import PROPOSAL_STATUS_LABELS
 
 CONCURRENT_RUN = ("Une autre attribution a été lancée au même moment pour votre territoire : "
                   "rien n'a été enregistré. Ouvrez la dernière campagne ou relancez.")
+NOT_SENT = "elle attend toujours sur la page de la campagne."
 
 
 def _flash_failures(failures: list[tuple[int, str]]) -> None:
@@ -130,7 +132,7 @@ def matching_confirm_all(run_id: int) -> ResponseReturnValue:
     ids = arbitration.pending_drafts(db, territory, run_id=run.id)
     doctors = len({p.doctor_id for p in db.scalars(select(Proposal).where(Proposal.id.in_(ids)))}) if ids else 0
     return render_template("staff/matching_confirm_all.html", run=run, count=len(ids), doctors=doctors,
-                           select_form=SelectionForm())
+                           select_form=SelectionForm(), batch_size=approve_all.BATCH_SIZE)
 
 
 @bp.post("/attribution/<int:run_id>/valider")
@@ -148,23 +150,79 @@ def matching_approve(run_id: int) -> ResponseReturnValue:
     if form.approve_all.data and not form.confirmed.data:
         return redirect(url_for("staff.matching_confirm_all", run_id=run.id))
     if form.approve_all.data:
+        # confirmed: the drafts pending now are the job, sent batch after batch
         ids = arbitration.pending_drafts(db, territory, run_id=run.id)
-    else:
-        ids = list(form.proposal_ids.data or [])
-    report = arbitration.approve(db, territory, ids, user=current_user_record(), now=request_now())
+        return _approve_batch(run, approve_all.Progress(run_id=run.id, user_id=current_user_record().id, ids=ids))
+    report = arbitration.approve(db, territory, list(form.proposal_ids.data or []), user=current_user_record(),
+                                 now=request_now())
     db.commit()
-    if form.approve_all.data:
-        # the outcome of each proposal, on its own page: a long batch is reported line by line
-        rows = db.scalars(select(Proposal).where(Proposal.id.in_(ids))
-                          .options(selectinload(Proposal.request), selectinload(Proposal.doctor)))
-        failed = dict(report.failed)
-        outcome = [(p, failed.get(p.id)) for p in sorted(rows, key=lambda p: (p.id not in failed, p.id))]
-        return render_template("staff/matching_approved.html", run=run, outcome=outcome,
-                               approved=len(report.approved), failed=len(report.failed))
     if report.approved:
         flash(f"{len(report.approved)} proposition(s) validée(s) et envoyée(s) aux médecins.", "success")
     _flash_failures(report.failed)
     return redirect(url_for("staff.matching_review", run_id=run.id))
+
+
+@bp.post("/attribution/<int:run_id>/valider-tout/suite")
+@staff_required
+def matching_approve_next(run_id: int) -> ResponseReturnValue:
+    """The next batch of an "approve all" job (a click on "continue", or the page's script)."""
+    run = load_owned(MatchingRun, run_id)
+    form = ApproveAllForm()
+    progress = None
+    if form.validate_on_submit():
+        progress = approve_all.load(form.state.data or "", run_id=run.id, user_id=current_user_record().id,
+                                    now=request_now())
+    if progress is None:
+        message = ("Le suivi de cet envoi n'est plus valable (page trop ancienne ou ouverte par un autre compte). "
+                   "Les propositions déjà envoyées le restent ; les autres attendent ci-dessous.")
+        if _wants_json():
+            return jsonify(error=message), 400
+        flash(message, "error")
+        return redirect(url_for("staff.matching_review", run_id=run.id))
+    return _approve_batch(run, progress)
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
+def _approve_batch(run: MatchingRun, progress: approve_all.Progress) -> ResponseReturnValue:
+    """Approve the job's next batch in its own transaction, then say how far it got."""
+    db = get_session()
+    now = request_now()
+    batch = progress.next_batch()
+    if batch:
+        report = arbitration.approve(db, current_territory(), batch, user=current_user_record(), now=now)
+        db.commit()
+        # "already handled" because it was sent meanwhile (a double click, a colleague) is no failure
+        failed_ids = [i for i, _ in report.failed]
+        sent_meanwhile = set(db.scalars(select(Proposal.id).where(
+            Proposal.id.in_(failed_ids), Proposal.status.in_(approve_all.SENT_STATUSES)))) if failed_ids else set()
+        report.failed = [(i, why) for i, why in report.failed if i not in sent_meanwhile]
+        progress.record(batch, report)
+    if _wants_json():
+        return jsonify(done=progress.done, total=progress.total, finished=progress.is_finished,
+                       message=progress.sentence(), state=approve_all.dump(progress, now=now))
+    proposals_by_id = {p.id: p for p in db.scalars(
+        select(Proposal).where(Proposal.id.in_(progress.ids))
+        .options(selectinload(Proposal.request), selectinload(Proposal.doctor)))}
+    if not progress.is_finished:
+        form = ApproveAllForm(formdata=None, state=approve_all.dump(progress, now=now))
+        failures = [(proposals_by_id[i], why) for i, why in progress.failed.items() if i in proposals_by_id]
+        return render_template("staff/matching_approving.html", run=run, progress=progress, form=form,
+                               failures=failures, batch_size=approve_all.BATCH_SIZE)
+    # the outcome of each proposal, on its own page, the failures first; a proposal sent
+    # meanwhile (by a second click or a colleague) is reported as sent, which it is
+    outcome = []
+    for proposal_id in progress.ids:
+        proposal = proposals_by_id.get(proposal_id)
+        if proposal is not None:
+            sent = proposal.status in approve_all.SENT_STATUSES
+            outcome.append((proposal, None if sent else progress.failed.get(proposal_id, NOT_SENT)))
+    outcome.sort(key=lambda row: (row[1] is None, row[0].id))
+    failed = sum(1 for _, error in outcome if error)
+    return render_template("staff/matching_approved.html", run=run, outcome=outcome,
+                           approved=len(outcome) - failed, failed=failed)
 
 
 def _back(proposal: Any) -> ResponseReturnValue:
