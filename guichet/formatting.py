@@ -77,6 +77,12 @@ def plural_fr(count: int, singular: str, plural: str | None = None) -> str:
     return f"{count} {word}"
 
 
+def cpts_fr(name: str | None) -> str:
+    """A territory's name after "la": "CPTS Royans-Vercors", never "CPTS CPTS Royans-Vercors"."""
+    name = (name or "").strip()
+    return name if name.upper().startswith("CPTS") else f"CPTS {name}".strip()
+
+
 #: the Jinja filters of every template environment (web pages and messages)
 FILTERS: dict[str, Callable[..., str]] = {
     "date_fr": date_fr,
@@ -84,4 +90,5 @@ FILTERS: dict[str, Callable[..., str]] = {
     "datetime_fr": datetime_fr,
     "number_fr": number_fr,
     "plural_fr": plural_fr,
+    "cpts_fr": cpts_fr,
 }
