@@ -10,7 +10,7 @@ sends the batches itself and moves the progress bar.
 from __future__ import annotations
 
 import re
-import time
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -175,7 +175,8 @@ def test_approve_all_shows_its_progress_then_the_outcome_with_and_without_javasc
             # a little slower than the real thing, so that the bar is seen moving
             response = route.fetch()
             batches.append(route.request.headers.get("accept", ""))
-            time.sleep(0.3)
+            # not time.sleep: under CI's libfaketime it fails (EINVAL); a timed wait does not
+            threading.Event().wait(0.3)
             route.fulfill(response=response)
 
         page.route("**/valider-tout/suite", slow_batch)
